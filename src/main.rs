@@ -1,3 +1,146 @@
-fn main() {
-    println!("Hello, world!");
+//! Command line: parse arguments and hand over to the library.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use dynadns::server::{ServeOptions, serve};
+
+/// Authoritative DNS server with GSLB answers.
+#[derive(Parser)]
+#[command(name = "dynadns", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve DNS over UDP and TCP.
+    Serve {
+        /// Configuration file.
+        #[arg(short = 'c', long = "config", default_value = "dynadns.yaml")]
+        config: PathBuf,
+        /// Listen address (UDP and TCP); repeatable; overrides listen.dns.
+        #[arg(long)]
+        listen: Vec<SocketAddr>,
+        /// Admin HTTP address; overrides listen.admin.
+        #[arg(long)]
+        admin: Option<SocketAddr>,
+    },
+    /// Validate the configuration and every zone; exit 1 listing every error.
+    Check {
+        /// Configuration file.
+        #[arg(short = 'c', long = "config", default_value = "dynadns.yaml")]
+        config: PathBuf,
+    },
+    /// Show how a name is answered for a client, without a running server.
+    Explain {
+        /// Configuration file.
+        #[arg(short = 'c', long = "config", default_value = "dynadns.yaml")]
+        config: PathBuf,
+        /// The client's address.
+        #[arg(long)]
+        client: IpAddr,
+        /// EDNS client subnet, e.g. 198.51.100.0/24.
+        #[arg(long)]
+        ecs: Option<String>,
+        /// Name to look up.
+        name: String,
+        /// Record type (default A).
+        #[arg(default_value = "A")]
+        qtype: String,
+    },
+    /// Convert an RFC 1035 master file to zone YAML on stdout.
+    ImportZone {
+        /// Master file.
+        file: PathBuf,
+        /// Zone origin, e.g. example.com.
+        #[arg(long)]
+        origin: String,
+    },
+}
+
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            admin,
+        } => {
+            init_logging();
+            match serve(ServeOptions {
+                config_path: config,
+                listen,
+                admin,
+            }) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("dynadns: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Check { config } => match dynadns::config::load(&config) {
+            Ok(loaded) => {
+                let records: usize = loaded
+                    .zones
+                    .iter()
+                    .flat_map(|z| z.nodes())
+                    .flat_map(|n| n.rrsets.iter())
+                    .map(|s| s.rdata.len())
+                    .sum();
+                println!(
+                    "{}: ok ({} zone(s), {} record(s))",
+                    config.display(),
+                    loaded.zones.len(),
+                    records
+                );
+                ExitCode::SUCCESS
+            }
+            Err(diags) => {
+                eprintln!("{diags}");
+                eprintln!("{} error(s)", diags.len());
+                ExitCode::FAILURE
+            }
+        },
+        Command::Explain {
+            config,
+            client,
+            ecs,
+            name,
+            qtype,
+        } => match dynadns::explain::run(&config, client, ecs.as_deref(), &name, &qtype) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::ImportZone { file, origin } => {
+            match dynadns::zone::master::import_master_file(&file, &origin) {
+                Ok(yaml) => {
+                    print!("{yaml}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,366 @@
+//! From a query packet to a response packet: the whole per-query path.
+//!
+//! [`respond`] parses the packet, picks the zone, walks the RFC 1034 §4.3.2 algorithm (CNAME
+//! chains, wildcards, referrals, DNAME), and writes the sections, enforcing the UDP size limit
+//! by truncation (TC=1, empty sections, OPT kept). It reads one snapshot, takes no locks and
+//! allocates nothing: names live in stack buffers and the response goes into the caller's buffer.
+
+use std::net::IpAddr;
+
+use crate::snapshot::Snapshot;
+use crate::wire::name::MAX_NAME_LEN;
+use crate::wire::query::{self, Edns, Parsed, Query, Question};
+use crate::wire::writer::{Full, Section, Writer};
+use crate::wire::{CLASSIC_UDP_LIMIT, MAX_MESSAGE, class, flag, opt, rcode, rtype};
+use crate::zone::{Dynamic, Lookup, RRset, Zone};
+
+/// How the query arrived; decides the size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP: 512 bytes, or the EDNS payload size (capped by our own limit).
+    Udp,
+    /// TCP: up to 65535 bytes.
+    Tcp,
+}
+
+/// Who asked, for GSLB decisions and logs.
+#[derive(Debug, Clone, Copy)]
+pub struct Client {
+    /// Source address of the packet.
+    pub addr: IpAddr,
+    /// How it arrived.
+    pub transport: Transport,
+}
+
+/// Longest in-zone CNAME/DNAME chain we follow in one answer; a loop stops here too.
+pub const MAX_CHAIN: usize = 8;
+
+/// Answers one packet. Returns the response length in `out`, or `None` to stay silent.
+///
+/// `out` must be at least 65535 bytes long so a TCP answer always fits.
+pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -> Option<usize> {
+    let (q, kind) = match query::parse(packet) {
+        Parsed::Drop => return None,
+        Parsed::Query(q) => (q, rcode::NOERROR),
+        Parsed::FormErr(q) => (q, rcode::FORMERR),
+        Parsed::NotImp(q) => (q, rcode::NOTIMP),
+        Parsed::BadVers(q) => (q, rcode::BADVERS),
+    };
+    let limit = size_limit(snap, &q, client.transport);
+    let mut w = Writer::new(out, limit);
+    // Echo opcode, RD and CD; QR set; AA/TC/RA/AD/Z clear (RFC 1035 §4.1.1, RFC 6840 §5.9).
+    let base_flags = flag::QR | (q.flags & (0x7800 | flag::RD | flag::CD));
+    w.set_header(q.id, base_flags);
+    if let Some(question) = &q.question {
+        // The question always fits: it came in a packet no larger than the limit... unless the
+        // client advertised less than it sent, which only a broken client does.
+        let _ = w.question(question.raw);
+    }
+    let opt_len = q.edns.map_or(0, |e| 11 + ecs_option_len(&e));
+    w.set_limit(limit.saturating_sub(opt_len));
+
+    let mut code = kind;
+    let mut aa = false;
+    if kind == rcode::NOERROR
+        && let Some(question) = &q.question
+    {
+        match answer_question(snap, question, &mut w) {
+            Ok(outcome) => {
+                code = outcome.rcode;
+                aa = outcome.authoritative;
+            }
+            Err(Full) => {
+                // RFC 2181 §9: the answer does not fit; the client must retry over TCP.
+                w.clear_sections();
+                w.set_header(q.id, base_flags | flag::TC | flag::AA);
+                code = rcode::NOERROR;
+                aa = true;
+            }
+        }
+    }
+    let mut flags = w.flags() | (code & 0xF);
+    if aa {
+        flags |= flag::AA;
+    }
+    w.set_header(q.id, flags);
+    w.set_limit(limit);
+    if let Some(edns) = &q.edns {
+        let mut opts = [0u8; 24];
+        let n = write_ecs_option(edns, &mut opts);
+        let ext = (code >> 4) as u8;
+        if w.opt(snap.limits.edns_udp_payload, ext, edns.dnssec_ok, &opts[..n]).is_err() {
+            // Cannot happen: space was reserved above. Stay correct anyway.
+            w.clear_sections();
+        }
+    }
+    Some(w.finish())
+}
+
+fn size_limit(snap: &Snapshot, q: &Query<'_>, transport: Transport) -> usize {
+    match transport {
+        Transport::Tcp => MAX_MESSAGE,
+        Transport::Udp => match q.edns {
+            Some(e) => (e.payload.min(snap.limits.edns_udp_payload) as usize).max(CLASSIC_UDP_LIMIT),
+            None => CLASSIC_UDP_LIMIT,
+        },
+    }
+}
+
+fn ecs_option_len(e: &Edns) -> usize {
+    e.client_subnet
+        .map_or(0, |cs| 8 + (cs.source_prefix as usize).div_ceil(8))
+}
+
+/// Echoes the client subnet option with scope 0: static answers do not depend on the client
+/// (RFC 7871 §7.2.1). Returns the option length.
+fn write_ecs_option(e: &Edns, out: &mut [u8; 24]) -> usize {
+    let Some(cs) = e.client_subnet else { return 0 };
+    let addr_len = (cs.source_prefix as usize).div_ceil(8);
+    out[0..2].copy_from_slice(&opt::CLIENT_SUBNET.to_be_bytes());
+    out[2..4].copy_from_slice(&((4 + addr_len) as u16).to_be_bytes());
+    out[4..6].copy_from_slice(&cs.family.to_be_bytes());
+    out[6] = cs.source_prefix;
+    out[7] = 0;
+    match cs.address {
+        IpAddr::V4(a) => out[8..8 + addr_len].copy_from_slice(&a.octets()[..addr_len]),
+        IpAddr::V6(a) => out[8..8 + addr_len].copy_from_slice(&a.octets()[..addr_len]),
+    }
+    8 + addr_len
+}
+
+/// Result of answering a question.
+struct Outcome {
+    rcode: u16,
+    authoritative: bool,
+}
+
+impl Outcome {
+    fn aa(rcode: u16) -> Self {
+        Outcome {
+            rcode,
+            authoritative: true,
+        }
+    }
+}
+
+fn answer_question(snap: &Snapshot, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcome, Full> {
+    match q.qclass {
+        class::IN | class::ANY => {}
+        class::CH => return chaos(snap, q, w),
+        _ => return Ok(Outcome { rcode: rcode::REFUSED, authoritative: false }),
+    }
+    match q.qtype {
+        rtype::AXFR | rtype::IXFR | rtype::MAILA | rtype::MAILB => {
+            return Ok(Outcome { rcode: rcode::NOTIMP, authoritative: false });
+        }
+        rtype::OPT => return Ok(Outcome { rcode: rcode::FORMERR, authoritative: false }),
+        _ => {}
+    }
+    let Some(zone) = snap.zones.find(q.lower_name()) else {
+        return Ok(Outcome { rcode: rcode::REFUSED, authoritative: false });
+    };
+    answer_in_zone(zone, q, w)
+}
+
+fn chaos(snap: &Snapshot, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcome, Full> {
+    let name = q.lower_name();
+    let data = match name {
+        b"\x07version\x04bind\x00" | b"\x07version\x06server\x00" => &snap.chaos.version,
+        b"\x02id\x06server\x00" | b"\x08hostname\x04bind\x00" => &snap.chaos.identity,
+        _ => &None,
+    };
+    let Some(data) = data else {
+        return Ok(Outcome { rcode: rcode::REFUSED, authoritative: false });
+    };
+    if q.qtype != rtype::TXT && q.qtype != rtype::ANY {
+        return Ok(Outcome::aa(rcode::NOERROR));
+    }
+    // Borrowed, not boxed: write the TXT by hand to avoid building an RdataPiece per query.
+    w.record_raw(Section::Answer, q.name(), rtype::TXT, class::CH, 0, data)?;
+    Ok(Outcome::aa(rcode::NOERROR))
+}
+
+/// A name being resolved, held in a stack buffer as the chain is followed.
+struct Current {
+    lower: [u8; MAX_NAME_LEN],
+    len: usize,
+}
+
+impl Current {
+    fn lower(&self) -> &[u8] {
+        &self.lower[..self.len]
+    }
+
+    fn set(&mut self, name: &[u8]) {
+        let n = name.len().min(MAX_NAME_LEN);
+        for (d, s) in self.lower[..n].iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        self.len = n;
+    }
+}
+
+/// What the additional section must carry once answer and authority are complete.
+enum Extra<'z> {
+    None,
+    /// Addresses of the targets of this answer RRset (MX, SRV, NS).
+    Targets(&'z RRset),
+    /// Glue for a referral's NS set.
+    Glue(&'z RRset),
+}
+
+fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcome, Full> {
+    let mut cur = Current { lower: [0; MAX_NAME_LEN], len: 0 };
+    cur.set(q.lower_name());
+    // Owner written for the current hop: the query name as asked (compressed to the question),
+    // or the previous CNAME's target.
+    let mut owner_buf = [0u8; MAX_NAME_LEN];
+    let mut owner_len = q.name_len;
+    owner_buf[..owner_len].copy_from_slice(q.name());
+    let mut outcome = Outcome::aa(rcode::NOERROR);
+    let mut extra = Extra::None;
+    let qtype = q.qtype;
+
+    for hop in 0..=MAX_CHAIN {
+        if hop == MAX_CHAIN {
+            break;
+        }
+        let owner = &owner_buf[..owner_len];
+        match zone.lookup(cur.lower(), qtype) {
+            Lookup::NxDomain => {
+                outcome.rcode = rcode::NXDOMAIN;
+                write_soa(zone, w)?;
+                break;
+            }
+            Lookup::Referral(cut) => {
+                if hop == 0 {
+                    outcome.authoritative = false;
+                }
+                if let Some(ns) = cut.get(rtype::NS) {
+                    write_rrset(w, Section::Authority, &cut.owner, ns)?;
+                    extra = Extra::Glue(ns);
+                }
+                break;
+            }
+            Lookup::Dname(node) => {
+                let Some(dname) = node.get(rtype::DNAME) else { break };
+                write_rrset(w, Section::Answer, &node.owner, dname)?;
+                let Some(target) = dname.rdata.first().and_then(|r| r.target.as_deref()) else { break };
+                // Synthesize: replace the DNAME owner suffix of the current name by the target.
+                let keep = cur.len - node.owner.len();
+                let new_len = keep + target.len();
+                if new_len > MAX_NAME_LEN {
+                    outcome.rcode = 6; // YXDOMAIN (RFC 6672 §2.2)
+                    break;
+                }
+                let mut next = [0u8; MAX_NAME_LEN];
+                next[..keep].copy_from_slice(&cur.lower()[..keep]);
+                next[keep..new_len].copy_from_slice(target);
+                w.record_name(Section::Answer, owner, rtype::CNAME, dname.ttl, &next[..new_len])?;
+                cur.set(&next[..new_len]);
+                owner_buf[..new_len].copy_from_slice(&next[..new_len]);
+                owner_len = new_len;
+                if !zone.contains(cur.lower()) {
+                    break;
+                }
+            }
+            Lookup::Found(node) | Lookup::Wildcard(node) => {
+                // Resources are resolved by the GSLB engine; until it is wired in, a dynamic
+                // name cannot be answered for the types it computes.
+                let computed = match node.dynamic {
+                    Some(Dynamic::Addresses { .. }) => matches!(qtype, rtype::A | rtype::AAAA | rtype::ANY),
+                    Some(Dynamic::Cname { .. }) => true,
+                    None => false,
+                };
+                if computed {
+                    outcome.rcode = rcode::SERVFAIL;
+                    break;
+                }
+                if qtype == rtype::ANY {
+                    // RFC 8482: one RRset is enough; prefer something useful over the SOA.
+                    match node.rrsets.iter().find(|r| r.rtype != rtype::SOA).or(node.rrsets.first()) {
+                        Some(set) => write_rrset(w, Section::Answer, owner, set)?,
+                        None => write_soa(zone, w)?,
+                    }
+                    break;
+                }
+                if let Some(set) = node.get(qtype) {
+                    write_rrset(w, Section::Answer, owner, set)?;
+                    if matches!(qtype, rtype::MX | rtype::SRV | rtype::NS) {
+                        extra = Extra::Targets(set);
+                    }
+                    break;
+                }
+                if let Some(cname) = node.get(rtype::CNAME) {
+                    write_rrset(w, Section::Answer, owner, cname)?;
+                    let Some(target) = cname.rdata.first().and_then(|r| r.target.as_deref()) else { break };
+                    if !zone.contains(target) || target == cur.lower() {
+                        break;
+                    }
+                    cur.set(target);
+                    owner_buf[..target.len()].copy_from_slice(target);
+                    owner_len = target.len();
+                    continue;
+                }
+                write_soa(zone, w)?;
+                break;
+            }
+        }
+    }
+
+    match extra {
+        Extra::None => {}
+        Extra::Targets(set) => {
+            additional_addresses(zone, set, w, false);
+        }
+        Extra::Glue(set) => {
+            // RFC 9471: glue for in-bailiwick servers is required; if it does not fit over
+            // UDP, the referral is truncated.
+            if additional_addresses(zone, set, w, true) {
+                return Err(Full);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn write_rrset(w: &mut Writer<'_>, section: Section, owner: &[u8], set: &RRset) -> Result<(), Full> {
+    for rd in &set.rdata {
+        w.record(section, owner, set.rtype, class::IN, set.ttl, &rd.pieces)?;
+    }
+    Ok(())
+}
+
+fn write_soa(zone: &Zone, w: &mut Writer<'_>) -> Result<(), Full> {
+    let apex = zone.apex();
+    for rd in &zone.soa.rdata {
+        w.record(Section::Authority, &apex.owner, rtype::SOA, class::IN, zone.negative_ttl, &rd.pieces)?;
+    }
+    Ok(())
+}
+
+/// Adds A/AAAA of in-zone targets. With `glue`, occluded names (below the cut) are used and a
+/// glue record that does not fit is reported (returns true); otherwise records that do not fit
+/// are simply left out (RFC 2181 §9).
+fn additional_addresses(zone: &Zone, set: &RRset, w: &mut Writer<'_>, glue: bool) -> bool {
+    for rd in &set.rdata {
+        let Some(target) = rd.target.as_deref() else { continue };
+        if !zone.contains(target) {
+            continue;
+        }
+        let Some(node) = zone.node(target) else { continue };
+        if node.occluded && !glue {
+            continue;
+        }
+        for t in [rtype::A, rtype::AAAA] {
+            if let Some(addrs) = node.get(t) {
+                let mark = w.mark();
+                if write_rrset(w, Section::Additional, &node.owner, addrs).is_err() {
+                    w.rollback(mark);
+                    return glue && node.occluded;
+                }
+            }
+        }
+    }
+    false
+}

@@ -1,0 +1,361 @@
+//! The server file (`dynadns.yaml`): read, validate, and turn into typed settings.
+//!
+//! Loading is all-or-nothing and reports every problem at once: [`load`] returns either a
+//! complete [`Loaded`] configuration (server settings plus every zone) or the full list of
+//! diagnostics. `serve` and `check` share this path, so they agree on what is valid.
+
+pub mod yaml;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::diag::{Diagnostic, Diagnostics, Pos};
+use crate::zone::load::{KnownResources, load_zone_file};
+use crate::zone::ZoneSet;
+use yaml::{Kind, Node};
+
+/// Hard limits that protect clients and the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest UDP answer sent to an EDNS client (RFC 6891 §6.2.5; 1232 avoids fragmentation).
+    pub edns_udp_payload: u16,
+    /// Most addresses in one DYNA answer.
+    pub max_answers: usize,
+    /// Open TCP connections allowed at once; more are closed on accept.
+    pub tcp_max_connections: usize,
+    /// A TCP connection with no complete query for this long is closed (RFC 7766 §6.2.3).
+    pub tcp_idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            edns_udp_payload: 1232,
+            max_answers: 64,
+            tcp_max_connections: 1024,
+            tcp_idle_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Process-level settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// Threads answering UDP per listen address (0 = one per CPU).
+    pub udp_workers: usize,
+    /// Answer to CHAOS `version.bind`; empty hides it (REFUSED).
+    pub version: String,
+    /// Answer to CHAOS `id.server` / `hostname.bind`; empty hides it.
+    pub identity: String,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            udp_workers: 0,
+            version: format!("dynadns {}", env!("CARGO_PKG_VERSION")),
+            identity: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The server file, validated.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Path of the file, as given.
+    pub path: PathBuf,
+    /// DNS listen addresses (UDP and TCP on each).
+    pub listen_dns: Vec<SocketAddr>,
+    /// Admin HTTP listen address.
+    pub listen_admin: Option<SocketAddr>,
+    /// Directory holding one `*.yaml` file per zone.
+    pub zones_dir: PathBuf,
+    /// Protocol and resource limits.
+    pub limits: Limits,
+    /// Process settings.
+    pub server: ServerOptions,
+    /// Names of configured resources, for `DYNA`/`DYNC` references.
+    pub resources: KnownResources,
+}
+
+/// A complete configuration: the server file and every zone.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Server settings.
+    pub config: ServerConfig,
+    /// All zones.
+    pub zones: ZoneSet,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "listen",
+    "zones",
+    "geoip",
+    "limits",
+    "server",
+    "checks",
+    "datacenters",
+    "geo_maps",
+    "resources",
+];
+
+/// Parses a duration such as `2s`, `500ms`, `1m`, `1h` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let v: f64 = num.parse().ok()?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" => v,
+        "m" => v * 60.0,
+        "h" => v * 3600.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    diags: Diagnostics,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, at: &Node, msg: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::new(self.path, at.pos, msg));
+        self.diags.0.last_mut().expect("just pushed")
+    }
+
+    fn map<'n>(&mut self, n: &'n Node, what: &str, keys: &[&str]) -> HashMap<&'n str, &'n Node> {
+        let mut out = HashMap::new();
+        match &n.kind {
+            Kind::Map(entries) => {
+                for (k, v) in entries {
+                    let key = k.as_str().unwrap_or("");
+                    if keys.is_empty() || keys.contains(&key) {
+                        out.insert(key, v);
+                    } else {
+                        self.err(k, format!("unknown key '{key}' in {what}"))
+                            .hint = Some(format!("valid keys are: {}", keys.join(", ")));
+                    }
+                }
+            }
+            Kind::Null => {}
+            _ => {
+                self.err(n, format!("{what} must be a mapping, found {}", n.shape()));
+            }
+        }
+        out
+    }
+
+    fn addr(&mut self, n: &Node, what: &str) -> Option<SocketAddr> {
+        let s = n.as_str().unwrap_or("");
+        match s.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.err(n, format!("{what} '{s}' is not an ADDRESS:PORT"))
+                    .hint = Some("write e.g. \"127.0.0.1:5353\" or \"[::1]:5353\" (quote IPv6)".into());
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, n: &Node, what: &str, min: u64, max: u64) -> Option<u64> {
+        let s = n.as_str().unwrap_or("");
+        match s.parse::<u64>() {
+            Ok(v) if (min..=max).contains(&v) => Some(v),
+            _ => {
+                self.err(n, format!("{what} '{s}' must be a whole number from {min} to {max}"));
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, n: &Node, what: &str) -> Option<Duration> {
+        let s = n.as_str().unwrap_or("");
+        let d = parse_duration(s);
+        if d.is_none() {
+            self.err(n, format!("{what} '{s}' is not a duration"))
+                .hint = Some("write e.g. 500ms, 2s, 1m".into());
+        }
+        d
+    }
+}
+
+/// Reads the server file and every zone it names. Relative paths in the file are relative to
+/// the file's directory.
+pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::new(path, Pos::default(), format!("cannot read configuration: {e}"))
+            .hint("pass the file with -c, or run from the directory holding dynadns.yaml")
+    })?;
+    let root = yaml::parse(&text, path)?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut cx = Ctx {
+        path,
+        diags: Diagnostics::default(),
+    };
+    let top = cx.map(&root, "the configuration", TOP_KEYS);
+
+    let mut listen_dns = Vec::new();
+    let mut listen_admin = None;
+    if let Some(l) = top.get("listen") {
+        let lm = cx.map(l, "listen", &["dns", "admin"]);
+        if let Some(d) = lm.get("dns") {
+            for item in d.one_or_many() {
+                if let Some(a) = cx.addr(item, "listen address") {
+                    listen_dns.push(a);
+                }
+            }
+        }
+        if let Some(a) = lm.get("admin") {
+            listen_admin = cx.addr(a, "admin address");
+        }
+    }
+    if listen_dns.is_empty() && !top.contains_key("listen") {
+        listen_dns.push(SocketAddr::from(([127, 0, 0, 1], 5353)));
+    }
+
+    let zones_dir = match top.get("zones") {
+        Some(z) => match z.as_str() {
+            Some(s) => base.join(s),
+            None => {
+                cx.err(z, "zones must be a directory path");
+                base.join("zones")
+            }
+        },
+        None => base.join("zones"),
+    };
+
+    let mut limits = Limits::default();
+    if let Some(l) = top.get("limits") {
+        let lm = cx.map(
+            l,
+            "limits",
+            &["edns_udp_payload", "max_answers", "tcp_max_connections", "tcp_idle_timeout"],
+        );
+        if let Some(v) = lm.get("edns_udp_payload").and_then(|n| cx.number(n, "edns_udp_payload", 512, 4096)) {
+            limits.edns_udp_payload = v as u16;
+        }
+        if let Some(v) = lm.get("max_answers").and_then(|n| cx.number(n, "max_answers", 1, 1024)) {
+            limits.max_answers = v as usize;
+        }
+        if let Some(v) = lm.get("tcp_max_connections").and_then(|n| cx.number(n, "tcp_max_connections", 1, 1_000_000)) {
+            limits.tcp_max_connections = v as usize;
+        }
+        if let Some(v) = lm.get("tcp_idle_timeout").and_then(|n| cx.duration(n, "tcp_idle_timeout")) {
+            limits.tcp_idle_timeout = v;
+        }
+    }
+
+    let mut server = ServerOptions::default();
+    if let Some(s) = top.get("server") {
+        let sm = cx.map(s, "server", &["udp_workers", "version", "identity"]);
+        if let Some(v) = sm.get("udp_workers").and_then(|n| cx.number(n, "udp_workers", 0, 256)) {
+            server.udp_workers = v as usize;
+        }
+        if let Some(v) = sm.get("version") {
+            server.version = v.as_str().unwrap_or("").to_string();
+        }
+        if let Some(v) = sm.get("identity") {
+            server.identity = v.as_str().unwrap_or("").to_string();
+        }
+    }
+
+    // Resources are selected per query (see the gslb module); here we only need their names
+    // and kinds so zones can refer to them.
+    let mut resources = KnownResources::default();
+    if let Some(r) = top.get("resources") {
+        let rm = cx.map(r, "resources", &[]);
+        for (name, def) in rm {
+            let dm = cx.map(def, &format!("resource '{name}'"), &[]);
+            if dm.contains_key("cnames") {
+                resources.cnames.insert(name.to_string());
+            } else {
+                resources.addresses.insert(name.to_string());
+            }
+        }
+    }
+
+    let config = ServerConfig {
+        path: path.to_path_buf(),
+        listen_dns,
+        listen_admin,
+        zones_dir,
+        limits,
+        server,
+        resources,
+    };
+    let zones = load_zones(&config, &mut cx.diags);
+    if cx.diags.is_empty() {
+        Ok(Loaded { config, zones })
+    } else {
+        Err(cx.diags)
+    }
+}
+
+/// Loads every `*.yaml` in the zones directory (sorted, so errors come in a stable order).
+fn load_zones(config: &ServerConfig, diags: &mut Diagnostics) -> ZoneSet {
+    let mut set = ZoneSet::default();
+    let dir = &config.zones_dir;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diags.push(
+                Diagnostic::new(&config.path, Pos::default(), format!("cannot read zones directory {}: {e}", dir.display()))
+                    .hint("set 'zones:' to a directory of zone files, relative to the configuration file"),
+            );
+            return set;
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    let mut seen: HashMap<Box<[u8]>, PathBuf> = HashMap::new();
+    for file in files {
+        match load_zone_file(&file, &config.resources) {
+            Ok(zone) => {
+                if let Some(first) = seen.get(&zone.origin) {
+                    diags.push(
+                        Diagnostic::new(&file, Pos { line: 1, col: 1 }, format!("zone {} is already defined in {}", zone.name, first.display()))
+                            .hint("each zone must be defined in exactly one file; remove or rename one of them"),
+                    );
+                    continue;
+                }
+                seen.insert(zone.origin.clone(), file.clone());
+                set.insert(zone);
+            }
+            Err(d) => diags.0.extend(d.0),
+        }
+    }
+    if set.is_empty() && diags.is_empty() {
+        diags.push(
+            Diagnostic::new(&config.path, Pos::default(), format!("no zone files (*.yaml) in {}", dir.display()))
+                .hint("create one, e.g. zones/example.com.yaml, or convert a zone file with `dynadns import-zone`"),
+        );
+    }
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2x"), None);
+    }
+}

@@ -1,0 +1,297 @@
+//! A YAML tree that remembers where every value came from.
+//!
+//! Configuration errors must name file, line and column, so we do not deserialize straight into
+//! structs: the YAML is read into this small tree of [`Node`]s (each with its position) and the
+//! loaders walk it, reporting [`Diagnostic`]s at the node that is wrong. Scalars keep their source
+//! text (`010` stays `010`, `1.10` stays `1.10`), so addresses and record data are never mangled
+//! by YAML type guessing.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
+
+use crate::diag::{Diagnostic, Pos};
+
+/// One YAML value and where it starts.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Where the value starts (for error messages).
+    pub pos: Pos,
+    /// The value.
+    pub kind: Kind,
+}
+
+/// The shape of a YAML value.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    /// Plain `~`/`null`/empty value.
+    Null,
+    /// Any scalar, as written; `quoted` tells `"10"` from `10`.
+    Scalar { text: String, quoted: bool },
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping in source order (keys are scalars; duplicates are rejected at load).
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// The scalar's text, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            Kind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Human name of the node's shape, for "expected X, found Y" messages.
+    pub fn shape(&self) -> &'static str {
+        match &self.kind {
+            Kind::Null => "nothing",
+            Kind::Scalar { .. } => "a single value",
+            Kind::Seq(_) => "a list",
+            Kind::Map(_) => "a mapping",
+        }
+    }
+
+    /// The node as a list: a sequence gives its items, a single value gives itself.
+    ///
+    /// The schema accepts `A: 192.0.2.1` and `A: [192.0.2.1, ...]` alike.
+    pub fn one_or_many(&self) -> Vec<&Node> {
+        match &self.kind {
+            Kind::Seq(items) => items.iter().collect(),
+            Kind::Null => Vec::new(),
+            _ => vec![self],
+        }
+    }
+}
+
+/// Parses YAML text into a positioned tree; the first document only.
+pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
+    let mut builder = Builder {
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        error: None,
+        expanded: 0,
+    };
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, false) {
+        let m = e.marker();
+        return Err(Diagnostic::new(
+            file,
+            Pos {
+                line: m.line(),
+                col: m.col() + 1,
+            },
+            format!("invalid YAML: {}", e.info()),
+        )
+        .hint("check indentation and quoting; values containing ': ' or starting with '*', '&', '!', '@' or '\\' must be quoted"));
+    }
+    if let Some((pos, msg)) = builder.error {
+        return Err(Diagnostic::new(file, pos, msg));
+    }
+    Ok(builder.root.unwrap_or(Node {
+        pos: Pos { line: 1, col: 1 },
+        kind: Kind::Null,
+    }))
+}
+
+/// Cap on nodes created by alias expansion, so a "billion laughs" file cannot exhaust memory.
+const ALIAS_EXPANSION_LIMIT: usize = 1_000_000;
+
+struct Builder {
+    /// Open collections: the node being built and its anchor id.
+    stack: Vec<(Node, usize)>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+    error: Option<(Pos, String)>,
+    expanded: usize,
+}
+
+fn count_nodes(n: &Node) -> usize {
+    match &n.kind {
+        Kind::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Kind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| count_nodes(k) + count_nodes(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+impl Builder {
+    fn finish_node(&mut self, node: Node, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+            Some((parent, _)) => match &mut parent.kind {
+                Kind::Seq(items) => items.push(node),
+                Kind::Map(entries) => {
+                    // Keys and values arrive alternately; a pending key is stored with a Null
+                    // placeholder value that the next node replaces.
+                    match entries.last_mut() {
+                        Some((_, v)) if matches!(v.kind, Kind::Null) && v.pos.line == 0 => {
+                            *v = node;
+                        }
+                        _ => {
+                            if let Some((k, _)) = entries
+                                .iter()
+                                .find(|(k, _)| k.as_str().is_some() && k.as_str() == node.as_str())
+                                && self.error.is_none()
+                            {
+                                self.error = Some((
+                                    node.pos,
+                                    format!(
+                                        "duplicate key '{}' (first at line {})",
+                                        k.as_str().unwrap_or_default(),
+                                        k.pos.line
+                                    ),
+                                ));
+                            }
+                            entries.push((
+                                node,
+                                Node {
+                                    pos: Pos::default(),
+                                    kind: Kind::Null,
+                                },
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+fn pos_of(span: &Span) -> Pos {
+    Pos {
+        line: span.start.line(),
+        col: span.start.col() + 1,
+    }
+}
+
+impl<'input> SpannedEventReceiver<'input> for Builder {
+    fn on_event(&mut self, ev: Event<'input>, span: Span) {
+        let pos = pos_of(&span);
+        match ev {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let quoted = !matches!(style, ScalarStyle::Plain);
+                let kind = if !quoted && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
+                    Kind::Null
+                } else {
+                    Kind::Scalar {
+                        text: text.into_owned(),
+                        quoted,
+                    }
+                };
+                self.finish_node(Node { pos, kind }, anchor);
+            }
+            Event::SequenceStart(anchor, _) => self.stack.push((
+                Node {
+                    pos,
+                    kind: Kind::Seq(Vec::new()),
+                },
+                anchor,
+            )),
+            Event::MappingStart(anchor, _) => self.stack.push((
+                Node {
+                    pos,
+                    kind: Kind::Map(Vec::new()),
+                },
+                anchor,
+            )),
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((node, anchor)) = self.stack.pop() {
+                    self.finish_node(node, anchor);
+                }
+            }
+            Event::Alias(id) => {
+                let node = match self.anchors.get(&id) {
+                    Some(n) => n.clone(),
+                    None => Node {
+                        pos,
+                        kind: Kind::Null,
+                    },
+                };
+                self.expanded += count_nodes(&node);
+                if self.expanded > ALIAS_EXPANSION_LIMIT {
+                    if self.error.is_none() {
+                        self.error = Some((pos, "too many alias expansions".into()));
+                    }
+                    return;
+                }
+                self.finish_node(node, 0);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Node {
+        parse(text, Path::new("t.yaml")).expect("parses")
+    }
+
+    #[test]
+    fn keeps_scalar_text_and_positions() {
+        let n = p("a: 010\nb:\n  - \"x\"\n  - 1.10\n");
+        let m = n.as_map().unwrap();
+        assert_eq!(m[0].1.as_str(), Some("010"));
+        assert_eq!(m[0].1.pos, Pos { line: 1, col: 4 });
+        let Kind::Seq(items) = &m[1].1.kind else {
+            panic!()
+        };
+        assert_eq!(items[1].as_str(), Some("1.10"));
+        assert_eq!(items[1].pos, Pos { line: 4, col: 5 });
+    }
+
+    #[test]
+    fn empty_value_is_null() {
+        let n = p("a:\nb: 1\n");
+        let m = n.as_map().unwrap();
+        assert!(matches!(m[0].1.kind, Kind::Null));
+        assert_eq!(m[1].1.as_str(), Some("1"));
+    }
+
+    #[test]
+    fn duplicate_key_is_an_error_at_the_second_key() {
+        let e = parse("a: 1\nb: 2\na: 3\n", Path::new("t.yaml")).unwrap_err();
+        assert_eq!((e.line, e.col), (3, 1));
+        assert!(e.message.contains("duplicate key 'a'"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let e = parse("a: [1, 2\nb: 3\n", Path::new("t.yaml")).unwrap_err();
+        assert!(e.line >= 1);
+        assert!(e.message.starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn flow_mapping_and_aliases() {
+        let n = p("x: &a { k: v }\ny: *a\n");
+        let m = n.as_map().unwrap();
+        assert_eq!(m[1].1.as_map().unwrap()[0].1.as_str(), Some("v"));
+    }
+}

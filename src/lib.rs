@@ -1,0 +1,22 @@
+//! dynadns: an authoritative DNS server with GSLB answers computed per query.
+//!
+//! How the modules fit together (data flows one way, top to bottom):
+//!
+//! - [`config`]: `dynadns.yaml` and its YAML tree with positions → validated settings; every
+//!   mistake is a [`diag::Diagnostic`] naming file, line and column.
+//! - [`zone`]: zone files → [`zone::Zone`] (owner map, RR sets, wildcard/delegation/ENT flags)
+//!   and the RFC 1034 lookup; also the master-file importer.
+//! - [`snapshot`]: the immutable [`snapshot::Snapshot`] the query path reads through `arc-swap`.
+//! - [`wire`]: packet parsing and response writing; knows DNS, not zones.
+//! - [`answer`]: one query in, one response out; no locks, no allocation.
+//! - [`server`]: UDP worker threads, TCP tasks, reload on SIGHUP, graceful stop.
+//! - [`explain`]: the decision path for one name and client, for operators.
+
+pub mod answer;
+pub mod config;
+pub mod diag;
+pub mod explain;
+pub mod server;
+pub mod snapshot;
+pub mod wire;
+pub mod zone;

@@ -1,0 +1,73 @@
+//! The immutable world the query path reads.
+//!
+//! A [`Snapshot`] holds everything needed to answer a query: zones, limits, and (as they arrive)
+//! resource states. It is built completely before it is published through an [`ArcSwap`], so a
+//! query sees either the old or the new configuration, never a mix, and never waits for a lock.
+//! Reloads, health changes and geo updates publish new snapshots.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use arc_swap::ArcSwap;
+
+use crate::config::{Limits, Loaded, ServerConfig};
+use crate::zone::ZoneSet;
+
+/// Everything a query needs, frozen.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// All zones.
+    pub zones: ZoneSet,
+    /// Protocol limits.
+    pub limits: Limits,
+    /// Pre-encoded CHAOS TXT answers.
+    pub chaos: Chaos,
+    /// Increases with every published snapshot, for logs and the status API.
+    pub generation: u64,
+    /// When the configuration was loaded.
+    pub loaded_at: SystemTime,
+}
+
+/// Pre-encoded answers to `version.bind` and `id.server` (CHAOS class TXT).
+#[derive(Debug, Default)]
+pub struct Chaos {
+    /// TXT rdata for version.bind / version.server, or None to refuse.
+    pub version: Option<Box<[u8]>>,
+    /// TXT rdata for id.server / hostname.bind, or None to refuse.
+    pub identity: Option<Box<[u8]>>,
+}
+
+fn txt_rdata(s: &str) -> Option<Box<[u8]>> {
+    if s.is_empty() {
+        return None;
+    }
+    let b = &s.as_bytes()[..s.len().min(255)];
+    let mut v = Vec::with_capacity(b.len() + 1);
+    v.push(b.len() as u8);
+    v.extend_from_slice(b);
+    Some(v.into_boxed_slice())
+}
+
+impl Snapshot {
+    /// Builds a snapshot from a freshly loaded configuration.
+    pub fn build(loaded: Loaded, generation: u64) -> Snapshot {
+        let Loaded { config, zones } = loaded;
+        Snapshot::from_parts(&config, zones, generation)
+    }
+
+    fn from_parts(config: &ServerConfig, zones: ZoneSet, generation: u64) -> Snapshot {
+        Snapshot {
+            zones,
+            limits: config.limits.clone(),
+            chaos: Chaos {
+                version: txt_rdata(&config.server.version),
+                identity: txt_rdata(&config.server.identity),
+            },
+            generation,
+            loaded_at: SystemTime::now(),
+        }
+    }
+}
+
+/// The published snapshot, shared by all workers.
+pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
