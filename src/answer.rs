@@ -12,7 +12,7 @@ use crate::wire::name::MAX_NAME_LEN;
 use crate::wire::query::{self, Edns, Parsed, Query, Question};
 use crate::wire::writer::{Full, Section, Writer};
 use crate::wire::{CLASSIC_UDP_LIMIT, MAX_MESSAGE, class, flag, opt, rcode, rtype};
-use crate::zone::{Dynamic, Lookup, RRset, Zone};
+use crate::zone::{Dynamic, Lookup, Node, RRset, Zone};
 
 /// How the query arrived; decides the size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub struct Client {
 }
 
 /// Longest in-zone CNAME/DNAME chain we follow in one answer; a loop stops here too.
-pub const MAX_CHAIN: usize = 8;
+pub const MAX_CHAIN: usize = 5;
 
 /// Answers one packet. Returns the response length in `out`, or `None` to stay silent.
 ///
@@ -48,8 +48,9 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
     };
     let limit = size_limit(snap, &q, client.transport);
     let mut w = Writer::new(out, limit);
-    // Echo opcode, RD and CD; QR set; AA/TC/RA/AD/Z clear (RFC 1035 §4.1.1, RFC 6840 §5.9).
-    let base_flags = flag::QR | (q.flags & (0x7800 | flag::RD | flag::CD));
+    // Echo opcode and RD; QR set; AA/TC/RA/AD/Z/CD clear. CD only means something to a
+    // validating resolver; like Knot we do not echo it (RFC 1035 §4.1.1).
+    let base_flags = flag::QR | (q.flags & (0x7800 | flag::RD));
     w.set_header(q.id, base_flags);
     if let Some(question) = &q.question {
         // The question always fits: it came in a packet no larger than the limit... unless the
@@ -88,7 +89,14 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
         let mut opts = [0u8; 24];
         let n = write_ecs_option(edns, &mut opts);
         let ext = (code >> 4) as u8;
-        if w.opt(snap.limits.edns_udp_payload, ext, edns.dnssec_ok, &opts[..n]).is_err() {
+        if w.opt(
+            snap.limits.edns_udp_payload,
+            ext,
+            edns.dnssec_ok,
+            &opts[..n],
+        )
+        .is_err()
+        {
             // Cannot happen: space was reserved above. Stay correct anyway.
             w.clear_sections();
         }
@@ -100,7 +108,9 @@ fn size_limit(snap: &Snapshot, q: &Query<'_>, transport: Transport) -> usize {
     match transport {
         Transport::Tcp => MAX_MESSAGE,
         Transport::Udp => match q.edns {
-            Some(e) => (e.payload.min(snap.limits.edns_udp_payload) as usize).max(CLASSIC_UDP_LIMIT),
+            Some(e) => {
+                (e.payload.min(snap.limits.edns_udp_payload) as usize).max(CLASSIC_UDP_LIMIT)
+            }
             None => CLASSIC_UDP_LIMIT,
         },
     }
@@ -147,17 +157,33 @@ fn answer_question(snap: &Snapshot, q: &Question<'_>, w: &mut Writer<'_>) -> Res
     match q.qclass {
         class::IN | class::ANY => {}
         class::CH => return chaos(snap, q, w),
-        _ => return Ok(Outcome { rcode: rcode::REFUSED, authoritative: false }),
+        _ => {
+            return Ok(Outcome {
+                rcode: rcode::REFUSED,
+                authoritative: false,
+            });
+        }
     }
     match q.qtype {
         rtype::AXFR | rtype::IXFR | rtype::MAILA | rtype::MAILB => {
-            return Ok(Outcome { rcode: rcode::NOTIMP, authoritative: false });
+            return Ok(Outcome {
+                rcode: rcode::NOTIMP,
+                authoritative: false,
+            });
         }
-        rtype::OPT => return Ok(Outcome { rcode: rcode::FORMERR, authoritative: false }),
+        rtype::OPT => {
+            return Ok(Outcome {
+                rcode: rcode::FORMERR,
+                authoritative: false,
+            });
+        }
         _ => {}
     }
     let Some(zone) = snap.zones.find(q.lower_name()) else {
-        return Ok(Outcome { rcode: rcode::REFUSED, authoritative: false });
+        return Ok(Outcome {
+            rcode: rcode::REFUSED,
+            authoritative: false,
+        });
     };
     answer_in_zone(zone, q, w)
 }
@@ -170,7 +196,10 @@ fn chaos(snap: &Snapshot, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcom
         _ => &None,
     };
     let Some(data) = data else {
-        return Ok(Outcome { rcode: rcode::REFUSED, authoritative: false });
+        return Ok(Outcome {
+            rcode: rcode::REFUSED,
+            authoritative: false,
+        });
     };
     if q.qtype != rtype::TXT && q.qtype != rtype::ANY {
         return Ok(Outcome::aa(rcode::NOERROR));
@@ -210,7 +239,10 @@ enum Extra<'z> {
 }
 
 fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcome, Full> {
-    let mut cur = Current { lower: [0; MAX_NAME_LEN], len: 0 };
+    let mut cur = Current {
+        lower: [0; MAX_NAME_LEN],
+        len: 0,
+    };
     cur.set(q.lower_name());
     // Owner written for the current hop: the query name as asked (compressed to the question),
     // or the previous CNAME's target.
@@ -222,9 +254,9 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
     let qtype = q.qtype;
 
     for hop in 0..=MAX_CHAIN {
-        if hop == MAX_CHAIN {
-            break;
-        }
+        // After MAX_CHAIN CNAMEs the last target is still answered if it holds data, but no
+        // further CNAME or DNAME is followed (as Knot does).
+        let may_chain = hop < MAX_CHAIN;
         let owner = &owner_buf[..owner_len];
         match zone.lookup(cur.lower(), qtype) {
             Lookup::NxDomain => {
@@ -243,9 +275,16 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
                 break;
             }
             Lookup::Dname(node) => {
-                let Some(dname) = node.get(rtype::DNAME) else { break };
+                let Some(dname) = node.get(rtype::DNAME) else {
+                    break;
+                };
+                if !may_chain {
+                    break;
+                }
                 write_rrset(w, Section::Answer, &node.owner, dname)?;
-                let Some(target) = dname.rdata.first().and_then(|r| r.target.as_deref()) else { break };
+                let Some(target) = dname.rdata.first().and_then(|r| r.target.as_deref()) else {
+                    break;
+                };
                 // Synthesize: replace the DNAME owner suffix of the current name by the target.
                 let keep = cur.len - node.owner.len();
                 let new_len = keep + target.len();
@@ -256,11 +295,18 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
                 let mut next = [0u8; MAX_NAME_LEN];
                 next[..keep].copy_from_slice(&cur.lower()[..keep]);
                 next[keep..new_len].copy_from_slice(target);
-                w.record_name(Section::Answer, owner, rtype::CNAME, dname.ttl, &next[..new_len])?;
+                w.record_name(
+                    Section::Answer,
+                    owner,
+                    rtype::CNAME,
+                    dname.ttl,
+                    &next[..new_len],
+                )?;
                 cur.set(&next[..new_len]);
                 owner_buf[..new_len].copy_from_slice(&next[..new_len]);
                 owner_len = new_len;
-                if !zone.contains(cur.lower()) {
+                // A CNAME query is answered by the synthesized CNAME itself.
+                if qtype == rtype::CNAME || !zone.contains(cur.lower()) {
                     break;
                 }
             }
@@ -268,7 +314,9 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
                 // Resources are resolved by the GSLB engine; until it is wired in, a dynamic
                 // name cannot be answered for the types it computes.
                 let computed = match node.dynamic {
-                    Some(Dynamic::Addresses { .. }) => matches!(qtype, rtype::A | rtype::AAAA | rtype::ANY),
+                    Some(Dynamic::Addresses { .. }) => {
+                        matches!(qtype, rtype::A | rtype::AAAA | rtype::ANY)
+                    }
                     Some(Dynamic::Cname { .. }) => true,
                     None => false,
                 };
@@ -278,7 +326,12 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
                 }
                 if qtype == rtype::ANY {
                     // RFC 8482: one RRset is enough; prefer something useful over the SOA.
-                    match node.rrsets.iter().find(|r| r.rtype != rtype::SOA).or(node.rrsets.first()) {
+                    match node
+                        .rrsets
+                        .iter()
+                        .find(|r| r.rtype != rtype::SOA)
+                        .or(node.rrsets.first())
+                    {
                         Some(set) => write_rrset(w, Section::Answer, owner, set)?,
                         None => write_soa(zone, w)?,
                     }
@@ -292,8 +345,13 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
                     break;
                 }
                 if let Some(cname) = node.get(rtype::CNAME) {
+                    if !may_chain {
+                        break;
+                    }
                     write_rrset(w, Section::Answer, owner, cname)?;
-                    let Some(target) = cname.rdata.first().and_then(|r| r.target.as_deref()) else { break };
+                    let Some(target) = cname.rdata.first().and_then(|r| r.target.as_deref()) else {
+                        break;
+                    };
                     if !zone.contains(target) || target == cur.lower() {
                         break;
                     }
@@ -324,7 +382,12 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
     Ok(outcome)
 }
 
-fn write_rrset(w: &mut Writer<'_>, section: Section, owner: &[u8], set: &RRset) -> Result<(), Full> {
+fn write_rrset(
+    w: &mut Writer<'_>,
+    section: Section,
+    owner: &[u8],
+    set: &RRset,
+) -> Result<(), Full> {
     for rd in &set.rdata {
         w.record(section, owner, set.rtype, class::IN, set.ttl, &rd.pieces)?;
     }
@@ -334,28 +397,47 @@ fn write_rrset(w: &mut Writer<'_>, section: Section, owner: &[u8], set: &RRset) 
 fn write_soa(zone: &Zone, w: &mut Writer<'_>) -> Result<(), Full> {
     let apex = zone.apex();
     for rd in &zone.soa.rdata {
-        w.record(Section::Authority, &apex.owner, rtype::SOA, class::IN, zone.negative_ttl, &rd.pieces)?;
+        w.record(
+            Section::Authority,
+            &apex.owner,
+            rtype::SOA,
+            class::IN,
+            zone.negative_ttl,
+            &rd.pieces,
+        )?;
     }
     Ok(())
 }
 
-/// Adds A/AAAA of in-zone targets. With `glue`, occluded names (below the cut) are used and a
-/// glue record that does not fit is reported (returns true); otherwise records that do not fit
-/// are simply left out (RFC 2181 §9).
+/// Adds A/AAAA of in-zone targets. With `glue`, names below the cut are used and a glue record
+/// that does not fit is reported (returns true); otherwise targets are looked up like queries
+/// (wildcards apply, delegated names give nothing) and records that do not fit are simply left
+/// out (RFC 2181 §9).
 fn additional_addresses(zone: &Zone, set: &RRset, w: &mut Writer<'_>, glue: bool) -> bool {
     for rd in &set.rdata {
-        let Some(target) = rd.target.as_deref() else { continue };
+        let Some(target) = rd.target.as_deref() else {
+            continue;
+        };
         if !zone.contains(target) {
             continue;
         }
-        let Some(node) = zone.node(target) else { continue };
-        if node.occluded && !glue {
-            continue;
-        }
+        let (node, owner): (&Node, &[u8]) = if glue {
+            match zone.node(target) {
+                Some(n) => (n, &n.owner),
+                None => continue,
+            }
+        } else {
+            match zone.lookup(target, rtype::A) {
+                Lookup::Found(n) => (n, &n.owner),
+                // A wildcard answers with the target's own name.
+                Lookup::Wildcard(n) => (n, target),
+                _ => continue,
+            }
+        };
         for t in [rtype::A, rtype::AAAA] {
             if let Some(addrs) = node.get(t) {
                 let mark = w.mark();
-                if write_rrset(w, Section::Additional, &node.owner, addrs).is_err() {
+                if write_rrset(w, Section::Additional, owner, addrs).is_err() {
                     w.rollback(mark);
                     return glue && node.occluded;
                 }

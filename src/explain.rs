@@ -31,9 +31,17 @@ pub fn run(
     let qname = from_text(&fqdn, &[0]).map_err(|e| format!("bad name '{name}': {e}"))?;
     let lower = to_lower(&qname);
     let mut out = String::new();
-    let _ = writeln!(out, "query:    {} {} from {client}", to_text(&qname), type_name(qt).map_or_else(|| format!("TYPE{qt}"), str::to_string));
+    let _ = writeln!(
+        out,
+        "query:    {} {} from {client}",
+        to_text(&qname),
+        type_name(qt).map_or_else(|| format!("TYPE{qt}"), str::to_string)
+    );
     if let Some(ecs) = ecs {
-        let _ = writeln!(out, "ecs:      {ecs} (client subnet is used by geo routing; static answers do not depend on it)");
+        let _ = writeln!(
+            out,
+            "ecs:      {ecs} (client subnet is used by geo routing; static answers do not depend on it)"
+        );
     }
     let Some(zone) = snap.zones.find(&lower) else {
         let _ = writeln!(out, "zone:     none of ours contains this name -> REFUSED");
@@ -41,14 +49,27 @@ pub fn run(
     };
     let _ = writeln!(out, "zone:     {} ({})", zone.name, zone.file.display());
     let step = match zone.lookup(&lower, qt) {
-        Lookup::Found(node) if node.is_empty() => "name exists as an empty non-terminal -> NODATA".to_string(),
+        Lookup::Found(node) if node.is_empty() => {
+            "name exists as an empty non-terminal -> NODATA".to_string()
+        }
         Lookup::Found(node) => match &node.dynamic {
-            Some(Dynamic::Addresses { resource }) => format!("DYNA -> resource '{resource}' (GSLB selection: not available in this build, answers SERVFAIL)"),
-            Some(Dynamic::Cname { resource }) => format!("DYNC -> resource '{resource}' (GSLB selection: not available in this build, answers SERVFAIL)"),
+            Some(Dynamic::Addresses { resource }) => format!(
+                "DYNA -> resource '{resource}' (GSLB selection: not available in this build, answers SERVFAIL)"
+            ),
+            Some(Dynamic::Cname { resource }) => format!(
+                "DYNC -> resource '{resource}' (GSLB selection: not available in this build, answers SERVFAIL)"
+            ),
             None => format!("name exists with {}", types(&node.rrsets)),
         },
-        Lookup::Wildcard(node) => format!("no such name; wildcard {} matches with {}", to_text(&node.owner), types(&node.rrsets)),
-        Lookup::Referral(cut) => format!("delegated at {} -> referral (not authoritative)", to_text(&cut.owner)),
+        Lookup::Wildcard(node) => format!(
+            "no such name; wildcard {} matches with {}",
+            to_text(&node.owner),
+            types(&node.rrsets)
+        ),
+        Lookup::Referral(cut) => format!(
+            "delegated at {} -> referral (not authoritative)",
+            to_text(&cut.owner)
+        ),
         Lookup::Dname(node) => format!("DNAME at {} rewrites the name", to_text(&node.owner)),
         Lookup::NxDomain => "no such name and no wildcard -> NXDOMAIN".to_string(),
     };
@@ -60,14 +81,28 @@ pub fn run(
     packet.extend_from_slice(&qt.to_be_bytes());
     packet.extend_from_slice(&1u16.to_be_bytes());
     let mut buf = vec![0u8; crate::wire::MAX_MESSAGE];
-    if let Some(n) = respond(&snap, &packet, Client { addr: client, transport: Transport::Tcp }, &mut buf) {
+    if let Some(n) = respond(
+        &snap,
+        &packet,
+        Client {
+            addr: client,
+            transport: Transport::Tcp,
+        },
+        &mut buf,
+    ) {
         let rc = buf[3] & 0xF;
         let aa = buf[2] & 0x04 != 0;
         let count = |i: usize| u16::from_be_bytes([buf[4 + 2 * i], buf[5 + 2 * i]]);
         let _ = writeln!(
             out,
             "answer:   rcode {} aa={} answer={} authority={} additional={} ({n} bytes)",
-            match rc { 0 => "NOERROR", 2 => "SERVFAIL", 3 => "NXDOMAIN", 5 => "REFUSED", _ => "other" },
+            match rc {
+                0 => "NOERROR",
+                2 => "SERVFAIL",
+                3 => "NXDOMAIN",
+                5 => "REFUSED",
+                _ => "other",
+            },
             aa as u8,
             count(1),
             count(2),
@@ -80,7 +115,17 @@ pub fn run(
 fn types(sets: &[crate::zone::RRset]) -> String {
     let v: Vec<String> = sets
         .iter()
-        .map(|s| format!("{} (ttl {})", type_name(s.rtype).map_or_else(|| format!("TYPE{}", s.rtype), str::to_string), s.ttl))
+        .map(|s| {
+            format!(
+                "{} (ttl {})",
+                type_name(s.rtype).map_or_else(|| format!("TYPE{}", s.rtype), str::to_string),
+                s.ttl
+            )
+        })
         .collect();
-    if v.is_empty() { "no records".into() } else { v.join(", ") }
+    if v.is_empty() {
+        "no records".into()
+    } else {
+        v.join(", ")
+    }
 }

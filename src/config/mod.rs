@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::diag::{Diagnostic, Diagnostics, Pos};
-use crate::zone::load::{KnownResources, load_zone_file};
 use crate::zone::ZoneSet;
+use crate::zone::load::{KnownResources, load_zone_file};
 use yaml::{Kind, Node};
 
 /// Hard limits that protect clients and the server.
@@ -141,8 +141,8 @@ impl Ctx<'_> {
                     if keys.is_empty() || keys.contains(&key) {
                         out.insert(key, v);
                     } else {
-                        self.err(k, format!("unknown key '{key}' in {what}"))
-                            .hint = Some(format!("valid keys are: {}", keys.join(", ")));
+                        self.err(k, format!("unknown key '{key}' in {what}")).hint =
+                            Some(format!("valid keys are: {}", keys.join(", ")));
                     }
                 }
             }
@@ -160,7 +160,8 @@ impl Ctx<'_> {
             Ok(a) => Some(a),
             Err(_) => {
                 self.err(n, format!("{what} '{s}' is not an ADDRESS:PORT"))
-                    .hint = Some("write e.g. \"127.0.0.1:5353\" or \"[::1]:5353\" (quote IPv6)".into());
+                    .hint =
+                    Some("write e.g. \"127.0.0.1:5353\" or \"[::1]:5353\" (quote IPv6)".into());
                 None
             }
         }
@@ -171,7 +172,10 @@ impl Ctx<'_> {
         match s.parse::<u64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
             _ => {
-                self.err(n, format!("{what} '{s}' must be a whole number from {min} to {max}"));
+                self.err(
+                    n,
+                    format!("{what} '{s}' must be a whole number from {min} to {max}"),
+                );
                 None
             }
         }
@@ -181,8 +185,8 @@ impl Ctx<'_> {
         let s = n.as_str().unwrap_or("");
         let d = parse_duration(s);
         if d.is_none() {
-            self.err(n, format!("{what} '{s}' is not a duration"))
-                .hint = Some("write e.g. 500ms, 2s, 1m".into());
+            self.err(n, format!("{what} '{s}' is not a duration")).hint =
+                Some("write e.g. 500ms, 2s, 1m".into());
         }
         d
     }
@@ -192,8 +196,12 @@ impl Ctx<'_> {
 /// the file's directory.
 pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::new(path, Pos::default(), format!("cannot read configuration: {e}"))
-            .hint("pass the file with -c, or run from the directory holding dynadns.yaml")
+        Diagnostic::new(
+            path,
+            Pos::default(),
+            format!("cannot read configuration: {e}"),
+        )
+        .hint("pass the file with -c, or run from the directory holding dynadns.yaml")
     })?;
     let root = yaml::parse(&text, path)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -238,18 +246,35 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         let lm = cx.map(
             l,
             "limits",
-            &["edns_udp_payload", "max_answers", "tcp_max_connections", "tcp_idle_timeout"],
+            &[
+                "edns_udp_payload",
+                "max_answers",
+                "tcp_max_connections",
+                "tcp_idle_timeout",
+            ],
         );
-        if let Some(v) = lm.get("edns_udp_payload").and_then(|n| cx.number(n, "edns_udp_payload", 512, 4096)) {
+        if let Some(v) = lm
+            .get("edns_udp_payload")
+            .and_then(|n| cx.number(n, "edns_udp_payload", 512, 4096))
+        {
             limits.edns_udp_payload = v as u16;
         }
-        if let Some(v) = lm.get("max_answers").and_then(|n| cx.number(n, "max_answers", 1, 1024)) {
+        if let Some(v) = lm
+            .get("max_answers")
+            .and_then(|n| cx.number(n, "max_answers", 1, 1024))
+        {
             limits.max_answers = v as usize;
         }
-        if let Some(v) = lm.get("tcp_max_connections").and_then(|n| cx.number(n, "tcp_max_connections", 1, 1_000_000)) {
+        if let Some(v) = lm
+            .get("tcp_max_connections")
+            .and_then(|n| cx.number(n, "tcp_max_connections", 1, 1_000_000))
+        {
             limits.tcp_max_connections = v as usize;
         }
-        if let Some(v) = lm.get("tcp_idle_timeout").and_then(|n| cx.duration(n, "tcp_idle_timeout")) {
+        if let Some(v) = lm
+            .get("tcp_idle_timeout")
+            .and_then(|n| cx.duration(n, "tcp_idle_timeout"))
+        {
             limits.tcp_idle_timeout = v;
         }
     }
@@ -257,7 +282,10 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     let mut server = ServerOptions::default();
     if let Some(s) = top.get("server") {
         let sm = cx.map(s, "server", &["udp_workers", "version", "identity"]);
-        if let Some(v) = sm.get("udp_workers").and_then(|n| cx.number(n, "udp_workers", 0, 256)) {
+        if let Some(v) = sm
+            .get("udp_workers")
+            .and_then(|n| cx.number(n, "udp_workers", 0, 256))
+        {
             server.udp_workers = v as usize;
         }
         if let Some(v) = sm.get("version") {
@@ -308,8 +336,14 @@ fn load_zones(config: &ServerConfig, diags: &mut Diagnostics) -> ZoneSet {
         Ok(e) => e,
         Err(e) => {
             diags.push(
-                Diagnostic::new(&config.path, Pos::default(), format!("cannot read zones directory {}: {e}", dir.display()))
-                    .hint("set 'zones:' to a directory of zone files, relative to the configuration file"),
+                Diagnostic::new(
+                    &config.path,
+                    Pos::default(),
+                    format!("cannot read zones directory {}: {e}", dir.display()),
+                )
+                .hint(
+                    "set 'zones:' to a directory of zone files, relative to the configuration file",
+                ),
             );
             return set;
         }

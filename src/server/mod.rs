@@ -49,7 +49,9 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         opts.listen.clone()
     };
     if listen.is_empty() {
-        anyhow::bail!("no DNS listen address: set listen.dns in the configuration or pass --listen");
+        anyhow::bail!(
+            "no DNS listen address: set listen.dns in the configuration or pass --listen"
+        );
     }
     let workers = match loaded.config.server.udp_workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -85,7 +87,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let tcp_listeners = runtime.block_on(async {
         let mut out = Vec::new();
         for addr in &listen {
-            let l = tcp::bind(*addr).map_err(|e| anyhow::anyhow!("cannot listen on tcp {addr}: {e}"))?;
+            let l = tcp::bind(*addr)
+                .map_err(|e| anyhow::anyhow!("cannot listen on tcp {addr}: {e}"))?;
             info!("listening on tcp {addr}");
             out.push(l);
         }

@@ -49,8 +49,10 @@ impl TcpState {
         } else if old > new {
             self.slots.forget_permits((old - new) as usize);
         }
-        self.idle_ms
-            .store(limits.tcp_idle_timeout.as_millis() as u64, Ordering::Relaxed);
+        self.idle_ms.store(
+            limits.tcp_idle_timeout.as_millis() as u64,
+            Ordering::Relaxed,
+        );
     }
 
     fn idle(&self) -> Duration {
@@ -60,7 +62,11 @@ impl TcpState {
 
 /// Opens a listening TCP socket.
 pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    let domain = if addr.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
+    let domain = if addr.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
     let s = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
     if addr.is_ipv6() {
         s.set_only_v6(true)?;

@@ -24,7 +24,11 @@ const STOP_POLL: Duration = Duration::from_millis(200);
 pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<UdpSocket>> {
     (0..count.max(1))
         .map(|_| {
-            let domain = if addr.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
+            let domain = if addr.is_ipv4() {
+                Domain::IPV4
+            } else {
+                Domain::IPV6
+            };
             let s = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
             if addr.is_ipv6() {
                 s.set_only_v6(true)?;
@@ -46,7 +50,16 @@ pub fn worker(sock: UdpSocket, shared: SharedSnapshot, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::Relaxed) {
         let (n, peer) = match sock.recv_from(&mut inbuf) {
             Ok(x) => x,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue;
+            }
             Err(e) => {
                 warn!("udp receive error: {e}");
                 continue;

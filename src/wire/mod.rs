@@ -70,7 +70,6 @@ pub mod flag {
     pub const AA: u16 = 0x0400;
     pub const TC: u16 = 0x0200;
     pub const RD: u16 = 0x0100;
-    pub const CD: u16 = 0x0010;
 }
 
 /// Size of the fixed DNS header.

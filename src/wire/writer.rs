@@ -387,17 +387,11 @@ mod tests {
     fn compresses_a_suffix_inside_rdata() {
         let mut buf = [0u8; 512];
         let mut w = Writer::new(&mut buf, 512);
-        w.question(b"\x07example\x03com\x00\x00\x02\x00\x01").unwrap();
+        w.question(b"\x07example\x03com\x00\x00\x02\x00\x01")
+            .unwrap();
         let ns = RdataPiece::Name(b"\x03ns1\x07example\x03com\x00".to_vec().into());
-        w.record(
-            Section::Answer,
-            b"\x07example\x03com\x00",
-            2,
-            1,
-            300,
-            &[ns],
-        )
-        .unwrap();
+        w.record(Section::Answer, b"\x07example\x03com\x00", 2, 1, 300, &[ns])
+            .unwrap();
         let n = w.finish();
         // rdata = \x03ns1 + pointer to 12
         assert_eq!(&buf[n - 6..n], b"\x03ns1\xC0\x0C");

@@ -39,7 +39,11 @@ const MAX_TTL: u32 = 0x7FFF_FFFF;
 /// Reads and loads one zone file.
 pub fn load_zone_file(path: &Path, resources: &KnownResources) -> Result<Zone, Diagnostics> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::new(path, Default::default(), format!("cannot read zone file: {e}"))
+        Diagnostic::new(
+            path,
+            Default::default(),
+            format!("cannot read zone file: {e}"),
+        )
     })?;
     load_zone_text(&text, path, resources)
 }
@@ -61,7 +65,8 @@ pub fn load_zone_text(
         Some(z) if l.diags.is_empty() => Ok(z),
         _ => {
             if l.diags.is_empty() {
-                l.diags.push(Diagnostic::new(path, root.pos, "zone could not be loaded"));
+                l.diags
+                    .push(Diagnostic::new(path, root.pos, "zone could not be loaded"));
             }
             Err(l.diags)
         }
@@ -99,8 +104,7 @@ impl Loader<'_> {
             s.parse().ok()
         };
         if v.is_none() {
-            self.err(n, format!("{what} '{s}' is not a number"))
-                .hint = Some(if allow_units {
+            self.err(n, format!("{what} '{s}' is not a number")).hint = Some(if allow_units {
                 "write seconds (3600) or a duration (1h, 30m, 2d)".into()
             } else {
                 "write a whole number between 0 and 4294967295".into()
@@ -112,7 +116,10 @@ impl Loader<'_> {
     fn ttl_value(&mut self, n: &Y, what: &str) -> Option<u32> {
         let v = self.u32_value(n, what, true)?;
         if v > MAX_TTL {
-            self.err(n, format!("{what} {v} is larger than 2147483647 (RFC 2181)"));
+            self.err(
+                n,
+                format!("{what} {v} is larger than 2147483647 (RFC 2181)"),
+            );
             return None;
         }
         Some(v)
@@ -120,10 +127,18 @@ impl Loader<'_> {
 
     fn zone(&mut self, root: &Y) -> Option<Zone> {
         let Some(map) = root.as_map() else {
-            self.err(root, format!("a zone file must be a mapping with keys {}, found {}", TOP_KEYS.join(", "), root.shape()));
+            self.err(
+                root,
+                format!(
+                    "a zone file must be a mapping with keys {}, found {}",
+                    TOP_KEYS.join(", "),
+                    root.shape()
+                ),
+            );
             return None;
         };
-        let (mut zone_node, mut ttl_node, mut soa_node, mut records_node) = (None, None, None, None);
+        let (mut zone_node, mut ttl_node, mut soa_node, mut records_node) =
+            (None, None, None, None);
         for (k, v) in map {
             match k.as_str().unwrap_or("") {
                 "zone" => zone_node = Some(v),
@@ -137,7 +152,10 @@ impl Loader<'_> {
             }
         }
         let Some(zone_node) = zone_node else {
-            self.err(root, "missing 'zone:' (the zone's name, e.g. zone: example.com)");
+            self.err(
+                root,
+                "missing 'zone:' (the zone's name, e.g. zone: example.com)",
+            );
             return None;
         };
         let Some(zone_text) = zone_node.as_str() else {
@@ -160,8 +178,8 @@ impl Loader<'_> {
         };
 
         let Some(soa_node) = soa_node else {
-            self.err(root, "missing 'soa:'")
-                .hint = Some("add e.g. soa: { primary: ns1, contact: hostmaster, serial: 1 }".into());
+            self.err(root, "missing 'soa:'").hint =
+                Some("add e.g. soa: { primary: ns1, contact: hostmaster, serial: 1 }".into());
             return None;
         };
         let (soa, negative_ttl) = self.soa(soa_node, &origin, default_ttl)?;
@@ -172,12 +190,26 @@ impl Loader<'_> {
             match &records.kind {
                 Kind::Map(entries) => {
                     for (k, v) in entries {
-                        self.owner(k, v, &origin, &origin_lower, default_ttl, &mut pending, &mut index);
+                        self.owner(
+                            k,
+                            v,
+                            &origin,
+                            &origin_lower,
+                            default_ttl,
+                            &mut pending,
+                            &mut index,
+                        );
                     }
                 }
                 Kind::Null => {}
                 _ => {
-                    self.err(records, format!("'records' must be a mapping of names to records, found {}", records.shape()));
+                    self.err(
+                        records,
+                        format!(
+                            "'records' must be a mapping of names to records, found {}",
+                            records.shape()
+                        ),
+                    );
                 }
             }
         }
@@ -196,11 +228,20 @@ impl Loader<'_> {
                 pending.len() - 1
             }
         };
-        pending[apex_idx].rrsets.insert(0, (soa.clone(), soa_node.clone()));
-        if pending[apex_idx].rrsets.iter().all(|(r, _)| r.rtype != rtype::NS) {
+        pending[apex_idx]
+            .rrsets
+            .insert(0, (soa.clone(), soa_node.clone()));
+        if pending[apex_idx]
+            .rrsets
+            .iter()
+            .all(|(r, _)| r.rtype != rtype::NS)
+        {
             let at = pending[apex_idx].key_node.clone();
-            self.err(&at, format!("zone {name_text} has no NS records at its apex"))
-                .hint = Some("add NS records under \"@\", e.g. \"@\": { NS: [ns1, ns2] }".into());
+            self.err(
+                &at,
+                format!("zone {name_text} has no NS records at its apex"),
+            )
+            .hint = Some("add NS records under \"@\", e.g. \"@\": { NS: [ns1, ns2] }".into());
         }
 
         self.check_node_rules(&pending);
@@ -259,7 +300,10 @@ impl Loader<'_> {
 
     fn soa(&mut self, n: &Y, origin: &[u8], default_ttl: u32) -> Option<(RRset, u32)> {
         let Some(map) = n.as_map() else {
-            self.err(n, "'soa' must be a mapping: { primary: ns1, contact: hostmaster, serial: 1 }");
+            self.err(
+                n,
+                "'soa' must be a mapping: { primary: ns1, contact: hostmaster, serial: 1 }",
+            );
             return None;
         };
         let mut f: HashMap<&str, &Y> = HashMap::new();
@@ -268,8 +312,8 @@ impl Loader<'_> {
             if SOA_KEYS.contains(&key) {
                 f.insert(key, v);
             } else {
-                self.err(k, format!("unknown key '{key}' in soa"))
-                    .hint = Some(format!("valid keys are: {}", SOA_KEYS.join(", ")));
+                self.err(k, format!("unknown key '{key}' in soa")).hint =
+                    Some(format!("valid keys are: {}", SOA_KEYS.join(", ")));
             }
         }
         let mut ok = true;
@@ -284,7 +328,11 @@ impl Loader<'_> {
             };
             let text = if email && s.contains('@') {
                 let (local, domain) = s.split_once('@').unwrap_or((s, ""));
-                format!("{}.{}.", local.replace('.', "\\."), domain.trim_end_matches('.'))
+                format!(
+                    "{}.{}.",
+                    local.replace('.', "\\."),
+                    domain.trim_end_matches('.')
+                )
             } else {
                 s.to_string()
             };
@@ -394,7 +442,12 @@ impl Loader<'_> {
         }
         let idx = match index.get(&lower) {
             Some(&i) => {
-                self.err(k, format!("'{owner_text}' is listed twice (it is the same name as an earlier key)"));
+                self.err(
+                    k,
+                    format!(
+                        "'{owner_text}' is listed twice (it is the same name as an earlier key)"
+                    ),
+                );
                 i
             }
             None => {
@@ -426,15 +479,30 @@ impl Loader<'_> {
                 continue;
             };
             if tname != tname.to_ascii_uppercase() {
-                self.err(tk, format!("record type '{tname}' must be written in capitals ('{}')", tname.to_ascii_uppercase()));
+                self.err(
+                    tk,
+                    format!(
+                        "record type '{tname}' must be written in capitals ('{}')",
+                        tname.to_ascii_uppercase()
+                    ),
+                );
                 continue;
             }
             if t == rtype::SOA {
-                self.err(tk, "the SOA is configured with the top-level 'soa:' key, not under records");
+                self.err(
+                    tk,
+                    "the SOA is configured with the top-level 'soa:' key, not under records",
+                );
                 continue;
             }
-            if matches!(t, rtype::OPT | rtype::AXFR | rtype::IXFR | rtype::ANY | rtype::MAILA | rtype::MAILB) {
-                self.err(tk, format!("{tname} is not a record type that can be stored in a zone"));
+            if matches!(
+                t,
+                rtype::OPT | rtype::AXFR | rtype::IXFR | rtype::ANY | rtype::MAILA | rtype::MAILB
+            ) {
+                self.err(
+                    tk,
+                    format!("{tname} is not a record type that can be stored in a zone"),
+                );
                 continue;
             }
             // `{ ttl: N, data: ... }` or the data directly.
@@ -447,8 +515,17 @@ impl Loader<'_> {
                             Some("ttl") => ttl = self.ttl_value(ev, "ttl").unwrap_or(owner_ttl),
                             Some("data") => data = Some(ev),
                             other => {
-                                self.err(ek, format!("unknown key '{}' in {tname} record set", other.unwrap_or("?")))
-                                    .hint = Some("a record set is a value, a list, or { ttl: N, data: [...] }".into());
+                                self.err(
+                                    ek,
+                                    format!(
+                                        "unknown key '{}' in {tname} record set",
+                                        other.unwrap_or("?")
+                                    ),
+                                )
+                                .hint = Some(
+                                    "a record set is a value, a list, or { ttl: N, data: [...] }"
+                                        .into(),
+                                );
                             }
                         }
                     }
@@ -460,21 +537,39 @@ impl Loader<'_> {
                 }
                 _ => (owner_ttl, tv),
             };
-            let mut set = RRset { rtype: t, ttl, rdata: Vec::new() };
+            let mut set = RRset {
+                rtype: t,
+                ttl,
+                rdata: Vec::new(),
+            };
             let items = data.one_or_many();
             if items.is_empty() {
                 self.err(data, format!("{tname} has no data"));
                 continue;
             }
             for item in items {
-                if let Some(rd) = self.rdata(t, tname, item, origin) && !set.rdata.contains(&rd) {
+                if let Some(rd) = self.rdata(t, tname, item, origin)
+                    && !set.rdata.contains(&rd)
+                {
                     set.rdata.push(rd);
                 }
             }
             if t == rtype::CNAME && set.rdata.len() > 1 {
                 self.err(data, "a name can have only one CNAME record");
             }
-            if !set.rdata.is_empty() {
+            if set.rdata.is_empty() {
+                continue;
+            }
+            // `A` and `TYPE1` are the same type: merge them into one RRset (RFC 2181 §5).
+            if let Some((existing, _)) = pending[idx].rrsets.iter_mut().find(|(r, _)| r.rtype == t)
+            {
+                existing.ttl = existing.ttl.min(set.ttl);
+                for rd in set.rdata {
+                    if !existing.rdata.contains(&rd) {
+                        existing.rdata.push(rd);
+                    }
+                }
+            } else {
                 pending[idx].rrsets.push((set, tk.clone()));
             }
         }
@@ -504,7 +599,10 @@ impl Loader<'_> {
                     match rdata::txt_from_strings(&strings) {
                         Ok(r) => Some(r),
                         Err(e) => {
-                            self.err(item, e).hint = Some("leave long text as one string and dynadns splits it at 255 bytes".into());
+                            self.err(item, e).hint = Some(
+                                "leave long text as one string and dynadns splits it at 255 bytes"
+                                    .into(),
+                            );
                             None
                         }
                     }
@@ -517,13 +615,26 @@ impl Loader<'_> {
             };
         }
         let Some(text) = item.as_str() else {
-            self.err(item, format!("{tname} data must be a single value like in a zone file, found {}", item.shape()));
+            self.err(
+                item,
+                format!(
+                    "{tname} data must be a single value like in a zone file, found {}",
+                    item.shape()
+                ),
+            );
             return None;
         };
         self.presentation(t, tname, text, item, origin)
     }
 
-    fn presentation(&mut self, t: u16, tname: &str, text: &str, at: &Y, origin: &[u8]) -> Option<Rdata> {
+    fn presentation(
+        &mut self,
+        t: u16,
+        tname: &str,
+        text: &str,
+        at: &Y,
+        origin: &[u8],
+    ) -> Option<Rdata> {
         match rdata::parse(t, text, origin) {
             Ok(r) => Some(r),
             Err(e) => {
@@ -531,8 +642,12 @@ impl Loader<'_> {
                     rtype::A => "an A record is an IPv4 address like 192.0.2.1",
                     rtype::AAAA => "an AAAA record is an IPv6 address like 2001:db8::1",
                     rtype::MX => "MX data is 'PREFERENCE HOST', e.g. \"10 mail\"",
-                    rtype::SRV => "SRV data is 'PRIORITY WEIGHT PORT TARGET', e.g. \"10 60 5060 sip\"",
-                    rtype::CAA => "CAA data is 'FLAGS TAG \"VALUE\"', e.g. '0 issue \"letsencrypt.org\"'",
+                    rtype::SRV => {
+                        "SRV data is 'PRIORITY WEIGHT PORT TARGET', e.g. \"10 60 5060 sip\""
+                    }
+                    rtype::CAA => {
+                        "CAA data is 'FLAGS TAG \"VALUE\"', e.g. '0 issue \"letsencrypt.org\"'"
+                    }
                     _ => "write the data as in a zone file, or in RFC 3597 form '\\# LEN HEX'",
                 };
                 self.err(at, format!("bad {tname} data '{text}': {e}")).hint = Some(hint.into());
@@ -543,17 +658,39 @@ impl Loader<'_> {
 
     fn dynamic(&mut self, tname: &str, tk: &Y, tv: &Y, node: &mut PendingNode) {
         let Some(res) = tv.as_str() else {
-            self.err(tv, format!("{tname} takes the name of a resource, e.g. {tname}: www"));
+            self.err(
+                tv,
+                format!("{tname} takes the name of a resource, e.g. {tname}: www"),
+            );
             return;
         };
         let (set, other, d) = if tname == "DYNA" {
-            (&self.resources.addresses, &self.resources.cnames, Dynamic::Addresses { resource: res.to_string() })
+            (
+                &self.resources.addresses,
+                &self.resources.cnames,
+                Dynamic::Addresses {
+                    resource: res.to_string(),
+                },
+            )
         } else {
-            (&self.resources.cnames, &self.resources.addresses, Dynamic::Cname { resource: res.to_string() })
+            (
+                &self.resources.cnames,
+                &self.resources.addresses,
+                Dynamic::Cname {
+                    resource: res.to_string(),
+                },
+            )
         };
         if !set.contains(res) {
             let msg = if other.contains(res) {
-                format!("resource '{res}' cannot be used with {tname}: {}", if tname == "DYNA" { "it has cnames, use DYNC" } else { "it has pools of addresses, use DYNA" })
+                format!(
+                    "resource '{res}' cannot be used with {tname}: {}",
+                    if tname == "DYNA" {
+                        "it has cnames, use DYNC"
+                    } else {
+                        "it has pools of addresses, use DYNA"
+                    }
+                )
             } else {
                 format!("{tname} refers to unknown resource '{res}'")
             };
@@ -598,18 +735,31 @@ impl Loader<'_> {
                     .rrsets
                     .iter()
                     .filter(|(r, _)| match d {
-                        Dynamic::Addresses { .. } => matches!(r.rtype, rtype::A | rtype::AAAA | rtype::NS),
+                        Dynamic::Addresses { .. } => {
+                            matches!(r.rtype, rtype::A | rtype::AAAA | rtype::NS)
+                        }
                         Dynamic::Cname { .. } => r.rtype != rtype::CNAME,
                     })
                     .map(|(r, _)| crate::wire::type_name(r.rtype).unwrap_or("other"))
                     .collect();
                 if !conflict.is_empty() {
-                    let which = if matches!(d, Dynamic::Addresses { .. }) { "DYNA" } else { "DYNC" };
-                    self.err(at, format!("{which} cannot stand beside {} at the same name", conflict.join(", ")))
-                        .hint = Some(if which == "DYNA" {
+                    let which = if matches!(d, Dynamic::Addresses { .. }) {
+                        "DYNA"
+                    } else {
+                        "DYNC"
+                    };
+                    self.err(
+                        at,
+                        format!(
+                            "{which} cannot stand beside {} at the same name",
+                            conflict.join(", ")
+                        ),
+                    )
+                    .hint = Some(if which == "DYNA" {
                         "DYNA answers A and AAAA itself; remove the static address records".into()
                     } else {
-                        "DYNC answers with a CNAME, which cannot share a name with other data".into()
+                        "DYNC answers with a CNAME, which cannot share a name with other data"
+                            .into()
                     });
                 }
             }
@@ -624,7 +774,9 @@ impl Loader<'_> {
                     continue;
                 }
                 for rd in &set.rdata {
-                    let Some(target) = rd.target.as_deref() else { continue };
+                    let Some(target) = rd.target.as_deref() else {
+                        continue;
+                    };
                     if !zone.contains(target) {
                         continue;
                     }

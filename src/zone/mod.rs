@@ -163,7 +163,7 @@ impl Zone {
         }
         buf[0] = 1;
         buf[1] = b'*';
-        buf[2..2 + ce.len()].copy_from_slice(&ce);
+        buf[2..2 + ce.len()].copy_from_slice(ce);
         match self.nodes.get(&buf[..2 + ce.len()]) {
             Some(node) => Lookup::Wildcard(node),
             None => Lookup::NxDomain,
@@ -181,8 +181,7 @@ pub struct ZoneSet {
 impl ZoneSet {
     /// Adds a zone; the caller has checked for duplicates.
     pub fn insert(&mut self, zone: Zone) {
-        self.by_origin
-            .insert(zone.origin.clone(), self.zones.len());
+        self.by_origin.insert(zone.origin.clone(), self.zones.len());
         self.zones.push(zone);
     }
 

@@ -194,7 +194,11 @@ pub fn parse_ttl(s: &str) -> Result<u32, String> {
                 'h' => 3600,
                 'd' => 86400,
                 'w' => 604800,
-                _ => return Err(format!("'{s}' is not a time value (use seconds or 1h30m style)")),
+                _ => {
+                    return Err(format!(
+                        "'{s}' is not a time value (use seconds or 1h30m style)"
+                    ));
+                }
             };
             let n = num
                 .take()
@@ -210,7 +214,7 @@ pub fn parse_ttl(s: &str) -> Result<u32, String> {
 
 fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
     digits
@@ -220,10 +224,7 @@ fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
             let l = (p[1] as char).to_digit(16);
             match (h, l) {
                 (Some(h), Some(l)) => Ok((h * 16 + l) as u8),
-                _ => Err(format!(
-                    "'{}{}' is not hex",
-                    p[0] as char, p[1] as char
-                )),
+                _ => Err(format!("'{}{}' is not hex", p[0] as char, p[1] as char)),
             }
         })
         .collect()
@@ -278,7 +279,11 @@ pub fn parse_generic(tokens: &[&str]) -> Result<Vec<u8>, String> {
 pub fn parse(t: u16, text: &str, origin: &[u8]) -> Result<Rdata, String> {
     let tokens = tokenize(text)?;
     if tokens.first() == Some(&"\\#") {
-        return Ok(Rdata::from_bytes(parse_generic(&tokens)?));
+        let bytes = parse_generic(&tokens)?;
+        return match fields_of(t) {
+            Some(fields) => from_wire_fields(fields, &bytes),
+            None => Ok(Rdata::from_bytes(bytes)),
+        };
     }
     let Some(fields) = fields_of(t) else {
         return Err("dynadns has no text format for this type".into());
@@ -402,6 +407,79 @@ pub fn parse(t: u16, text: &str, origin: &[u8]) -> Result<Rdata, String> {
     })
 }
 
+/// Checks generic (`\#`) data of a known type field by field, so it is as valid as the text
+/// form would be, and finds its names (for compression, CNAME chasing and additional data).
+fn from_wire_fields(fields: &[Field], data: &[u8]) -> Result<Rdata, String> {
+    let short = || "generic data is too short for this type".to_string();
+    let mut pieces: Vec<RdataPiece> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut target = None;
+    let mut i = 0usize;
+    for field in fields {
+        let fixed = match field {
+            Field::U8 => Some(1),
+            Field::U16 => Some(2),
+            Field::U32 | Field::Ttl | Field::Ipv4 => Some(4),
+            Field::Ipv6 => Some(16),
+            _ => None,
+        };
+        if let Some(n) = fixed {
+            bytes.extend_from_slice(data.get(i..i + n).ok_or_else(short)?);
+            i += n;
+            continue;
+        }
+        match field {
+            Field::Name | Field::NameNoCompress | Field::PlainName => {
+                let start = i;
+                loop {
+                    let l = *data.get(i).ok_or_else(short)? as usize;
+                    if l > 63 {
+                        return Err("generic data holds a bad or compressed name".into());
+                    }
+                    i += l + 1;
+                    if l == 0 {
+                        break;
+                    }
+                }
+                let n = data.get(start..i).ok_or_else(short)?;
+                if n.len() > 255 {
+                    return Err("generic data holds a name longer than 255 bytes".into());
+                }
+                if !matches!(field, Field::PlainName) && target.is_none() {
+                    target = Some(to_lower(n).into_boxed_slice());
+                }
+                if matches!(field, Field::Name) {
+                    if !bytes.is_empty() {
+                        pieces.push(RdataPiece::Bytes(std::mem::take(&mut bytes).into()));
+                    }
+                    pieces.push(RdataPiece::Name(n.into()));
+                } else {
+                    bytes.extend_from_slice(n);
+                }
+            }
+            Field::CharString | Field::Tag => {
+                let l = *data.get(i).ok_or_else(short)? as usize;
+                bytes.extend_from_slice(data.get(i..i + 1 + l).ok_or_else(short)?);
+                i += 1 + l;
+            }
+            _ => {
+                bytes.extend_from_slice(&data[i.min(data.len())..]);
+                i = data.len();
+            }
+        }
+    }
+    if i != data.len() {
+        return Err("generic data is longer than this type allows".into());
+    }
+    if !bytes.is_empty() {
+        pieces.push(RdataPiece::Bytes(bytes.into()));
+    }
+    Ok(Rdata {
+        pieces: pieces.into_boxed_slice(),
+        target,
+    })
+}
+
 /// TXT data from text: split into 255-byte character-strings.
 pub fn txt_from_text(text: &str) -> Rdata {
     let b = text.as_bytes();
@@ -448,7 +526,10 @@ mod tests {
         let r = parse(rtype::MX, "10 mail", &origin()).unwrap();
         assert_eq!(r.to_wire(), b"\x00\x0a\x04mail\x07example\x03com\x00");
         assert!(matches!(r.pieces[1], RdataPiece::Name(_)));
-        assert_eq!(r.target.as_deref(), Some(&b"\x04mail\x07example\x03com\x00"[..]));
+        assert_eq!(
+            r.target.as_deref(),
+            Some(&b"\x04mail\x07example\x03com\x00"[..])
+        );
     }
 
     #[test]
@@ -465,7 +546,9 @@ mod tests {
     #[test]
     fn generic_form_and_errors() {
         assert_eq!(
-            parse(rtype::A, "\\# 4 c0 00 02 01", &origin()).unwrap().to_wire(),
+            parse(rtype::A, "\\# 4 c0 00 02 01", &origin())
+                .unwrap()
+                .to_wire(),
             [192, 0, 2, 1]
         );
         assert_eq!(parse(999, "\\# 0", &origin()).unwrap().to_wire(), b"");
@@ -474,6 +557,9 @@ mod tests {
         assert!(parse(rtype::MX, "10", &origin()).is_err());
         assert!(parse(rtype::MX, "10 a b", &origin()).is_err());
         assert!(parse(999, "x", &origin()).is_err());
+        // Generic MX keeps its exchange as a name for additional processing.
+        let mx = parse(rtype::MX, "\\# 6 000a 02 6d78 00", &origin()).unwrap();
+        assert_eq!(mx.target.as_deref(), Some(&b"\x02mx\x00"[..]));
     }
 
     #[test]
