@@ -6,6 +6,8 @@
 //!   mistake is a [`diag::Diagnostic`] naming file, line and column.
 //! - [`zone`]: zone files → [`zone::Zone`] (owner map, RR sets, wildcard/delegation/ENT flags)
 //!   and the RFC 1034 lookup; also the master-file importer.
+//! - [`gslb`]: resources (pools, routes, answer policies) compiled against health states, and
+//!   the per-query selection; [`geo`] orders datacenters for a client; [`health`] holds states.
 //! - [`snapshot`]: the immutable [`snapshot::Snapshot`] the query path reads through `arc-swap`.
 //! - [`wire`]: packet parsing and response writing; knows DNS, not zones.
 //! - [`answer`]: one query in, one response out; no locks, no allocation.
@@ -16,6 +18,9 @@ pub mod answer;
 pub mod config;
 pub mod diag;
 pub mod explain;
+pub mod geo;
+pub mod gslb;
+pub mod health;
 pub mod server;
 pub mod snapshot;
 pub mod wire;

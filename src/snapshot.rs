@@ -11,13 +11,22 @@ use std::time::SystemTime;
 use arc_swap::ArcSwap;
 
 use crate::config::{Limits, Loaded, ServerConfig};
+use crate::gslb::Gslb;
+use crate::gslb::view::{ResourceView, compile};
+use crate::health::{HealthStates, initial_states};
 use crate::zone::ZoneSet;
 
 /// Everything a query needs, frozen.
 #[derive(Debug)]
 pub struct Snapshot {
-    /// All zones.
-    pub zones: ZoneSet,
+    /// All zones (shared between snapshots that differ only in health).
+    pub zones: Arc<ZoneSet>,
+    /// Resources, datacenters, checks and geo maps.
+    pub gslb: Arc<Gslb>,
+    /// Health state of every target.
+    pub health: HealthStates,
+    /// Each resource compiled for `health`, indexed like `gslb.resources`.
+    pub views: Box<[ResourceView]>,
     /// Protocol limits.
     pub limits: Limits,
     /// Pre-encoded CHAOS TXT answers.
@@ -56,8 +65,13 @@ impl Snapshot {
     }
 
     fn from_parts(config: &ServerConfig, zones: ZoneSet, generation: u64) -> Snapshot {
+        let gslb = Arc::new(config.gslb.clone());
+        let health = initial_states(&gslb);
         Snapshot {
-            zones,
+            views: compile_all(&gslb, &health),
+            zones: Arc::new(zones),
+            gslb,
+            health,
             limits: config.limits.clone(),
             chaos: Chaos {
                 version: txt_rdata(&config.server.version),
@@ -65,6 +79,33 @@ impl Snapshot {
             },
             generation,
             loaded_at: SystemTime::now(),
+        }
+    }
+}
+
+/// Compiles every resource against `health`.
+pub fn compile_all(gslb: &Gslb, health: &HealthStates) -> Box<[ResourceView]> {
+    gslb.resources
+        .iter()
+        .map(|r| compile(gslb, r, &|t| health.is_up(t)))
+        .collect()
+}
+
+impl Snapshot {
+    /// The same configuration with other health states: zones are shared, views recompiled.
+    pub fn with_health(&self, health: HealthStates, generation: u64) -> Snapshot {
+        Snapshot {
+            zones: self.zones.clone(),
+            gslb: self.gslb.clone(),
+            views: compile_all(&self.gslb, &health),
+            health,
+            limits: self.limits.clone(),
+            chaos: Chaos {
+                version: self.chaos.version.clone(),
+                identity: self.chaos.identity.clone(),
+            },
+            generation,
+            loaded_at: self.loaded_at,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! complete [`Loaded`] configuration (server settings plus every zone) or the full list of
 //! diagnostics. `serve` and `check` share this path, so they agree on what is valid.
 
+mod gslb;
 pub mod yaml;
 
 use std::collections::HashMap;
@@ -80,6 +81,8 @@ pub struct ServerConfig {
     pub server: ServerOptions,
     /// Names of configured resources, for `DYNA`/`DYNC` references.
     pub resources: KnownResources,
+    /// Datacenters, checks, geo maps and resources.
+    pub gslb: crate::gslb::Gslb,
 }
 
 /// A complete configuration: the server file and every zone.
@@ -121,18 +124,19 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
-struct Ctx<'a> {
+/// Loader state: the file being read and the problems found so far.
+pub(crate) struct Ctx<'a> {
     path: &'a Path,
     diags: Diagnostics,
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, at: &Node, msg: impl Into<String>) -> &mut Diagnostic {
+    pub(crate) fn err(&mut self, at: &Node, msg: impl Into<String>) -> &mut Diagnostic {
         self.diags.push(Diagnostic::new(self.path, at.pos, msg));
         self.diags.0.last_mut().expect("just pushed")
     }
 
-    fn map<'n>(&mut self, n: &'n Node, what: &str, keys: &[&str]) -> HashMap<&'n str, &'n Node> {
+    pub(crate) fn map<'n>(&mut self, n: &'n Node, what: &str, keys: &[&str]) -> HashMap<&'n str, &'n Node> {
         let mut out = HashMap::new();
         match &n.kind {
             Kind::Map(entries) => {
@@ -154,7 +158,7 @@ impl Ctx<'_> {
         out
     }
 
-    fn addr(&mut self, n: &Node, what: &str) -> Option<SocketAddr> {
+    pub(crate) fn addr(&mut self, n: &Node, what: &str) -> Option<SocketAddr> {
         let s = n.as_str().unwrap_or("");
         match s.parse::<SocketAddr>() {
             Ok(a) => Some(a),
@@ -167,7 +171,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn number(&mut self, n: &Node, what: &str, min: u64, max: u64) -> Option<u64> {
+    pub(crate) fn number(&mut self, n: &Node, what: &str, min: u64, max: u64) -> Option<u64> {
         let s = n.as_str().unwrap_or("");
         match s.parse::<u64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
@@ -181,7 +185,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn duration(&mut self, n: &Node, what: &str) -> Option<Duration> {
+    pub(crate) fn duration(&mut self, n: &Node, what: &str) -> Option<Duration> {
         let s = n.as_str().unwrap_or("");
         let d = parse_duration(s);
         if d.is_none() {
@@ -296,19 +300,13 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         }
     }
 
-    // Resources are selected per query (see the gslb module); here we only need their names
-    // and kinds so zones can refer to them.
+    let gslb = gslb::parse(&mut cx, &top, &base);
     let mut resources = KnownResources::default();
-    if let Some(r) = top.get("resources") {
-        let rm = cx.map(r, "resources", &[]);
-        for (name, def) in rm {
-            let dm = cx.map(def, &format!("resource '{name}'"), &[]);
-            if dm.contains_key("cnames") {
-                resources.cnames.insert(name.to_string());
-            } else {
-                resources.addresses.insert(name.to_string());
-            }
-        }
+    for (i, r) in gslb.resources.iter().enumerate() {
+        match r.answers {
+            crate::gslb::Answers::Cnames(_) => resources.cnames.insert(r.name.clone(), i),
+            crate::gslb::Answers::Addresses(_) => resources.addresses.insert(r.name.clone(), i),
+        };
     }
 
     let config = ServerConfig {
@@ -319,6 +317,7 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         limits,
         server,
         resources,
+        gslb,
     };
     let zones = load_zones(&config, &mut cx.diags);
     if cx.diags.is_empty() {

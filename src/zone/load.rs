@@ -3,7 +3,7 @@
 //! The schema is the one in the design contract: `zone`, `ttl`, `soa`, `records`. Record data is
 //! master-file presentation text, except TXT/SPF whose value is the text itself.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::rdata::{self, Rdata};
@@ -16,10 +16,10 @@ use crate::wire::{rtype, type_by_name};
 /// The resources zones may refer to with `DYNA` / `DYNC`.
 #[derive(Debug, Clone, Default)]
 pub struct KnownResources {
-    /// Resources that answer with addresses (have `pools`).
-    pub addresses: BTreeSet<String>,
-    /// Resources that answer with a CNAME (have `cnames`).
-    pub cnames: BTreeSet<String>,
+    /// Resources that answer with addresses (have `pools`), by name → resource index.
+    pub addresses: BTreeMap<String, usize>,
+    /// Resources that answer with a CNAME (have `cnames`), by name → resource index.
+    pub cnames: BTreeMap<String, usize>,
 }
 
 const TOP_KEYS: &[&str] = &["zone", "ttl", "soa", "records"];
@@ -664,25 +664,13 @@ impl Loader<'_> {
             );
             return;
         };
-        let (set, other, d) = if tname == "DYNA" {
-            (
-                &self.resources.addresses,
-                &self.resources.cnames,
-                Dynamic::Addresses {
-                    resource: res.to_string(),
-                },
-            )
+        let (set, other) = if tname == "DYNA" {
+            (&self.resources.addresses, &self.resources.cnames)
         } else {
-            (
-                &self.resources.cnames,
-                &self.resources.addresses,
-                Dynamic::Cname {
-                    resource: res.to_string(),
-                },
-            )
+            (&self.resources.cnames, &self.resources.addresses)
         };
-        if !set.contains(res) {
-            let msg = if other.contains(res) {
+        let Some(&index) = set.get(res) else {
+            let msg = if other.contains_key(res) {
                 format!(
                     "resource '{res}' cannot be used with {tname}: {}",
                     if tname == "DYNA" {
@@ -694,14 +682,19 @@ impl Loader<'_> {
             } else {
                 format!("{tname} refers to unknown resource '{res}'")
             };
-            let known: Vec<&str> = set.iter().map(String::as_str).collect();
+            let known: Vec<&str> = set.keys().map(String::as_str).collect();
             self.err(tv, msg).hint = Some(if known.is_empty() {
                 "define it under 'resources:' in dynadns.yaml".into()
             } else {
                 format!("resources usable here: {}", known.join(", "))
             });
             return;
-        }
+        };
+        let d = if tname == "DYNA" {
+            Dynamic::Addresses { resource: index }
+        } else {
+            Dynamic::Cname { resource: index }
+        };
         if node.dynamic.is_some() {
             self.err(tk, "a name can have only one of DYNA and DYNC");
             return;

@@ -32,13 +32,13 @@ pub struct RRset {
 pub enum Dynamic {
     /// `DYNA: resource`: A/AAAA chosen per query.
     Addresses {
-        /// Resource name, as configured.
-        resource: String,
+        /// Index of the resource in the configuration.
+        resource: usize,
     },
     /// `DYNC: resource`: a CNAME chosen per query.
     Cname {
-        /// Resource name, as configured.
-        resource: String,
+        /// Index of the resource in the configuration.
+        resource: usize,
     },
 }
 

@@ -1,0 +1,189 @@
+//! Client location → ordered datacenters.
+//!
+//! A geo map turns a client address into an order of datacenters. Operator prefixes
+//! (`networks`, e.g. partner networks exported from BGP) are matched first, longest prefix
+//! wins; then, once a MaxMind database is configured, subdivision, country, continent and
+//! distance; then `default`. The prefix length that decided is the ECS scope of the answer.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::gslb::{DcId, GeoMap};
+
+/// Longest-prefix-match table over IPv4 and IPv6 networks.
+///
+/// One hash table per prefix length present: a lookup masks the address once per distinct
+/// length (at most 33 or 129, usually a handful) and probes; no allocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrefixMap<T> {
+    v4: Vec<(u8, HashMap<u32, T>)>,
+    v6: Vec<(u8, HashMap<u128, T>)>,
+}
+
+impl<T> Default for PrefixMap<T> {
+    fn default() -> Self {
+        PrefixMap {
+            v4: Vec::new(),
+            v6: Vec::new(),
+        }
+    }
+}
+
+fn mask4(a: u32, len: u8) -> u32 {
+    if len == 0 { 0 } else { a & (!0u32 << (32 - len as u32)) }
+}
+
+fn mask6(a: u128, len: u8) -> u128 {
+    if len == 0 { 0 } else { a & (!0u128 << (128 - len as u32)) }
+}
+
+impl<T> PrefixMap<T> {
+    /// Adds a network; returns false if the exact network was already present (kept as is).
+    pub fn insert(&mut self, addr: IpAddr, len: u8, value: T) -> bool {
+        match addr {
+            IpAddr::V4(a) => {
+                let key = mask4(u32::from(a), len);
+                let i = match self.v4.iter().position(|(l, _)| *l == len) {
+                    Some(i) => i,
+                    None => {
+                        self.v4.push((len, HashMap::new()));
+                        self.v4.sort_by(|a, b| b.0.cmp(&a.0));
+                        self.v4.iter().position(|(l, _)| *l == len).unwrap_or(0)
+                    }
+                };
+                if self.v4[i].1.contains_key(&key) {
+                    return false;
+                }
+                self.v4[i].1.insert(key, value);
+            }
+            IpAddr::V6(a) => {
+                let key = mask6(u128::from(a), len);
+                let i = match self.v6.iter().position(|(l, _)| *l == len) {
+                    Some(i) => i,
+                    None => {
+                        self.v6.push((len, HashMap::new()));
+                        self.v6.sort_by(|a, b| b.0.cmp(&a.0));
+                        self.v6.iter().position(|(l, _)| *l == len).unwrap_or(0)
+                    }
+                };
+                if self.v6[i].1.contains_key(&key) {
+                    return false;
+                }
+                self.v6[i].1.insert(key, value);
+            }
+        }
+        true
+    }
+
+    /// The value of the longest prefix containing `addr`, and that prefix's length.
+    pub fn longest_match(&self, addr: IpAddr) -> Option<(&T, u8)> {
+        match addr {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.v4
+                    .iter()
+                    .find_map(|(len, m)| m.get(&mask4(a, *len)).map(|v| (v, *len)))
+            }
+            IpAddr::V6(a) => {
+                // IPv4-mapped clients match IPv4 networks.
+                if let Some(v4) = a.to_ipv4_mapped() {
+                    return self.longest_match(IpAddr::V4(v4));
+                }
+                let a = u128::from(a);
+                self.v6
+                    .iter()
+                    .find_map(|(len, m)| m.get(&mask6(a, *len)).map(|v| (v, *len)))
+            }
+        }
+    }
+
+    /// Number of networks.
+    pub fn len(&self) -> usize {
+        self.v4.iter().map(|(_, m)| m.len()).sum::<usize>()
+            + self.v6.iter().map(|(_, m)| m.len()).sum::<usize>()
+    }
+
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Which rule of a geo map decided (for explain; formatting happens only there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeoMatch {
+    /// An operator network of this prefix length.
+    Network(IpAddr, u8),
+    /// Nothing matched.
+    Default,
+}
+
+impl fmt::Display for GeoMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GeoMatch::Network(a, l) => write!(f, "client {a} in network /{l}"),
+            GeoMatch::Default => write!(f, "no network matched, default order"),
+        }
+    }
+}
+
+impl GeoMap {
+    /// The datacenter order for a client, the ECS scope it implies, and why.
+    pub fn order(&self, client: IpAddr) -> (&[DcId], u8, GeoMatch) {
+        if let Some((dcs, len)) = self.networks.longest_match(client) {
+            return (dcs, len, GeoMatch::Network(client, len));
+        }
+        (&self.default, 0, GeoMatch::Default)
+    }
+}
+
+/// Parses `ADDR/LEN` (a bare address is a host route), normalising host bits.
+pub fn parse_cidr(s: &str) -> Result<(IpAddr, u8), String> {
+    let (a, l) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let addr: IpAddr = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{a}' is not an IP address"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let len = match l {
+        Some(l) => l
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|&v| v <= max)
+            .ok_or_else(|| format!("'/{l}' is not a prefix length (0-{max})"))?,
+        None => max,
+    };
+    Ok((addr, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longest_prefix_wins() {
+        let mut m = PrefixMap::default();
+        m.insert("198.51.100.0".parse().unwrap(), 24, "a");
+        m.insert("198.51.0.0".parse().unwrap(), 16, "b");
+        m.insert("2001:db8::".parse().unwrap(), 32, "c");
+        assert_eq!(m.longest_match("198.51.100.7".parse().unwrap()), Some((&"a", 24)));
+        assert_eq!(m.longest_match("198.51.7.7".parse().unwrap()), Some((&"b", 16)));
+        assert_eq!(m.longest_match("::ffff:198.51.100.1".parse().unwrap()), Some((&"a", 24)));
+        assert_eq!(m.longest_match("2001:db8:1::1".parse().unwrap()), Some((&"c", 32)));
+        assert_eq!(m.longest_match("203.0.113.1".parse().unwrap()), None);
+        assert!(!m.insert("198.51.100.9".parse().unwrap(), 24, "dup"));
+    }
+
+    #[test]
+    fn cidr_parsing() {
+        assert_eq!(parse_cidr("10.0.0.0/8").unwrap().1, 8);
+        assert_eq!(parse_cidr("10.0.0.1").unwrap().1, 32);
+        assert!(parse_cidr("10.0.0.0/33").is_err());
+        assert!(parse_cidr("x/8").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! GSLB resources: which addresses (or which CNAME) a `DYNA`/`DYNC` name answers, per query.
+//!
+//! A [`Resource`] is configuration: pools of members per datacenter, a route (static failover
+//! order, every datacenter, or a geo map), the `min_up` rule, what to do when everything is
+//! down, and the answer policy (subpools, max, pick). At snapshot build time each resource is
+//! compiled against the current health states into a [`view::ResourceView`]: per pool, whether
+//! it is up and its usable members already encoded as record data, partitioned into subpools.
+//! Per query, [`select::decide`] walks the client's datacenter order to the first usable pool
+//! and [`select::pick`] chooses members from it with a few array operations.
+
+pub mod rng;
+pub mod select;
+pub mod view;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Index of a datacenter in [`Gslb::datacenters`].
+pub type DcId = u16;
+/// Index of a health target in [`Gslb::targets`].
+pub type TargetId = u32;
+
+/// A datacenter: a name pools and maps refer to, and where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datacenter {
+    /// Name used in pools, routes and maps.
+    pub name: String,
+    /// Latitude and longitude, for `nearest` geo ordering.
+    pub location: Option<(f64, f64)>,
+}
+
+/// One address in a pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The address handed out in answers.
+    pub address: IpAddr,
+    /// Relative share of answers; 0 keeps the member configured but never answered.
+    pub weight: u32,
+    /// Health target (probe address and check) whose state decides whether this member is up.
+    pub target: Option<TargetId>,
+}
+
+/// The members one datacenter contributes to a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pool {
+    /// Datacenter of this pool.
+    pub dc: DcId,
+    /// Members in configuration order.
+    pub members: Vec<Member>,
+}
+
+/// The CNAME one datacenter answers with in a `DYNC` resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CnamePool {
+    /// Datacenter of this target.
+    pub dc: DcId,
+    /// Encoded target name.
+    pub target: Box<[u8]>,
+    /// Health target deciding whether this datacenter is up (none: always up).
+    pub health: Option<TargetId>,
+}
+
+/// What a resource answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answers {
+    /// DYNA: A/AAAA records from pools of addresses.
+    Addresses(Vec<Pool>),
+    /// DYNC: one CNAME per datacenter.
+    Cnames(Vec<CnamePool>),
+}
+
+/// How a client is turned into an ordered list of datacenters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// The same failover order for everyone.
+    Order(Vec<DcId>),
+    /// Every up datacenter contributes to every answer.
+    All,
+    /// Order from a geo map (index into [`Gslb::geo_maps`]).
+    Geo(usize),
+}
+
+/// When a pool counts as up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MinUp {
+    /// At least this many members up.
+    Count(u32),
+    /// At least this percentage of the (answerable) members up.
+    Percent(u32),
+}
+
+/// What to answer when no pool in the client's order is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenAllDown {
+    /// The first datacenter's whole pool (as gdnsd and Route 53 do): some answer beats none.
+    First,
+    /// Every member of every datacenter in the order.
+    All,
+    /// NOERROR with no records.
+    Empty,
+    /// SERVFAIL, so resolvers try elsewhere or keep stale data.
+    Servfail,
+}
+
+/// How the group of a subpooled answer is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Groups in turn: every group gets the same share of answers.
+    RoundRobin,
+    /// By a hash of the client's network, so one client keeps its group.
+    ClientHash,
+    /// A random group per answer, chosen in proportion to group weight.
+    WeightedRandom,
+}
+
+/// How members are chosen from the usable ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerPolicy {
+    /// Partition the usable members into this many groups and answer with one (1 = no groups).
+    pub subpools: u32,
+    /// At most this many records, by weighted sampling without replacement.
+    pub max: Option<u32>,
+    /// How the group is chosen.
+    pub pick: Pick,
+}
+
+impl Default for AnswerPolicy {
+    fn default() -> Self {
+        AnswerPolicy {
+            subpools: 1,
+            max: None,
+            pick: Pick::RoundRobin,
+        }
+    }
+}
+
+/// Which members of the chosen datacenter are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembersMode {
+    /// Only the members that are up.
+    Healthy,
+    /// Every member: health only decides whether the datacenter is up.
+    All,
+}
+
+/// A configured resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// Name zones use in `DYNA:` / `DYNC:`.
+    pub name: String,
+    /// TTL of normal answers.
+    pub ttl: u32,
+    /// TTL of degraded answers (failover, all down): at most one probe interval, so clients
+    /// come back soon after recovery.
+    pub degraded_ttl: u32,
+    /// Pools or CNAMEs.
+    pub answers: Answers,
+    /// Datacenter ordering.
+    pub route: Route,
+    /// When a pool is up.
+    pub min_up: MinUp,
+    /// Answer when nothing is up.
+    pub when_all_down: WhenAllDown,
+    /// Member choice.
+    pub answer: AnswerPolicy,
+    /// Healthy-only or every member.
+    pub members: MembersMode,
+    /// Name of the health check (for explain and status).
+    pub check: Option<String>,
+}
+
+/// Kinds of health check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckKind {
+    /// TCP connect to `port`.
+    Tcp,
+    /// HTTP GET.
+    Http,
+    /// HTTPS GET.
+    Https,
+    /// Always up (documentation addresses, tests).
+    AlwaysUp,
+    /// Always down (maintenance, tests).
+    AlwaysDown,
+    /// States read from a file of `ADDRESS up|down` lines.
+    File(std::path::PathBuf),
+}
+
+/// A health-check template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Name resources use in `check:`.
+    pub name: String,
+    /// What a probe does.
+    pub kind: CheckKind,
+    /// TCP/HTTP port.
+    pub port: u16,
+    /// HTTP path.
+    pub path: String,
+    /// Host header and TLS SNI.
+    pub host: Option<String>,
+    /// Accepted HTTP statuses.
+    pub expect_status: Vec<u16>,
+    /// Substring the body must contain.
+    pub expect_body: Option<String>,
+    /// Time between probes of one target.
+    pub interval: Duration,
+    /// Probe timeout.
+    pub timeout: Duration,
+    /// DOWN after `k` failures among the last `n` probes.
+    pub down: (u32, u32),
+    /// UP again after `k` successes among the last `n` probes.
+    pub up: (u32, u32),
+}
+
+/// A thing probed once and shared by every member that names it: (probe address, check).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// Address probed.
+    pub address: IpAddr,
+    /// Index into [`Gslb::checks`].
+    pub check: usize,
+}
+
+/// A geo map: client networks (and, with a database, places) to datacenter orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeoMap {
+    /// Map name.
+    pub name: String,
+    /// Order when nothing more specific matches.
+    pub default: Vec<DcId>,
+    /// Operator prefixes, longest match wins; they beat the geo database.
+    pub networks: crate::geo::PrefixMap<Vec<DcId>>,
+}
+
+/// Everything GSLB-related from the configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Gslb {
+    /// Datacenters by id.
+    pub datacenters: Vec<Datacenter>,
+    /// Health-check templates.
+    pub checks: Vec<Check>,
+    /// Distinct health targets.
+    pub targets: Vec<Target>,
+    /// Geo maps.
+    pub geo_maps: Vec<GeoMap>,
+    /// Resources.
+    pub resources: Vec<Resource>,
+}
+
+impl Gslb {
+    /// The resource with this name.
+    pub fn resource(&self, name: &str) -> Option<(usize, &Resource)> {
+        self.resources
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.name == name)
+    }
+
+    /// Datacenter name, for messages.
+    pub fn dc_name(&self, dc: DcId) -> &str {
+        self.datacenters
+            .get(dc as usize)
+            .map_or("?", |d| d.name.as_str())
+    }
+}

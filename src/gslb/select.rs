@@ -1,0 +1,411 @@
+//! Per-query selection: client → datacenter order → pool → members.
+//!
+//! [`decide`] finds what to answer with (a member set, a CNAME, nothing, or SERVFAIL) and the
+//! TTL and ECS scope that go with it; [`pick`] chooses the records from a member set. Both work
+//! on borrowed, precompiled data and write into caller-provided arrays: no allocation. An
+//! optional [`Trace`] records each step for `dynadns explain`; the server passes [`NoTrace`],
+//! which compiles away.
+
+use std::net::IpAddr;
+
+use super::rng::Rng;
+use super::view::{Candidate, MemberSet, ResourceView};
+use super::{Answers, DcId, Gslb, Pick, Resource, Route, WhenAllDown};
+
+/// Receives a description of each decision step (for `explain`).
+pub trait Trace {
+    /// Whether lines are wanted; when false, callers skip formatting entirely.
+    fn enabled(&self) -> bool;
+    /// Records one line.
+    fn line(&mut self, text: String);
+}
+
+/// The query path's tracer: records nothing.
+pub struct NoTrace;
+
+impl Trace for NoTrace {
+    #[inline]
+    fn enabled(&self) -> bool {
+        false
+    }
+    fn line(&mut self, _: String) {}
+}
+
+/// Collects lines into a vector.
+#[derive(Debug, Default)]
+pub struct Lines(pub Vec<String>);
+
+impl Trace for Lines {
+    fn enabled(&self) -> bool {
+        true
+    }
+    fn line(&mut self, text: String) {
+        self.0.push(text);
+    }
+}
+
+macro_rules! trace {
+    ($t:expr, $($arg:tt)*) => {
+        if $t.enabled() {
+            $t.line(format!($($arg)*));
+        }
+    };
+}
+
+/// The client as GSLB sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientInfo {
+    /// The ECS address when the query had one, else the source address.
+    pub addr: IpAddr,
+    /// ECS source prefix length, when the query had ECS.
+    pub ecs_source: Option<u8>,
+}
+
+impl ClientInfo {
+    /// Prefix length of the network used for `pick: client_hash` (/24 for IPv4, /56 for IPv6,
+    /// or less if the client disclosed less).
+    pub fn hash_prefix(&self) -> u8 {
+        let p = if self.addr.is_ipv4() { 24 } else { 56 };
+        self.ecs_source.map_or(p, |s| s.min(p))
+    }
+
+    fn network_hash(&self) -> u64 {
+        let bits = self.hash_prefix() as u32;
+        let v: u128 = match self.addr {
+            IpAddr::V4(a) => u128::from(u32::from(a)) << 96,
+            IpAddr::V6(a) => u128::from(a),
+        };
+        let masked = if bits == 0 { 0 } else { v & (!0u128 << (128 - bits)) };
+        // SplitMix64 finalizer over both halves: stable across runs and versions.
+        let mut h = (masked as u64) ^ ((masked >> 64) as u64).rotate_left(29) ^ u64::from(bits);
+        h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        h ^ (h >> 31)
+    }
+}
+
+/// What a resource answers for one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'v> {
+    /// Records chosen from this set by [`pick`].
+    Members(&'v MemberSet),
+    /// A CNAME to this encoded name.
+    Cname(&'v [u8]),
+    /// NOERROR, no records.
+    NoData,
+    /// SERVFAIL.
+    ServFail,
+}
+
+/// The decision for one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision<'v> {
+    /// What to answer.
+    pub outcome: Outcome<'v>,
+    /// TTL of the records.
+    pub ttl: u32,
+    /// ECS scope prefix length: how much of the client address the answer depended on.
+    pub scope: u8,
+    /// Failover or all-down answer.
+    pub degraded: bool,
+    /// Datacenter that answered, if one did.
+    pub dc: Option<DcId>,
+}
+
+/// Decides what `res` answers for `client`, for record family `family` (view::V4 / V6).
+pub fn decide<'v>(
+    gslb: &Gslb,
+    res: &'v Resource,
+    view: &'v ResourceView,
+    family: usize,
+    client: &ClientInfo,
+    trace: &mut impl Trace,
+) -> Decision<'v> {
+    let mut d = Decision {
+        outcome: Outcome::NoData,
+        ttl: res.ttl,
+        scope: 0,
+        degraded: false,
+        dc: None,
+    };
+    let is_cname = matches!(res.answers, Answers::Cnames(_));
+    if !is_cname && !view.has_family[family] {
+        trace!(trace, "resource has no {} members -> NODATA", family_name(family));
+        return d;
+    }
+    let order: &[DcId] = match &res.route {
+        Route::Order(list) => {
+            trace!(trace, "route: order [{}]", names(gslb, list));
+            list
+        }
+        Route::Geo(map) => {
+            let m = &gslb.geo_maps[*map];
+            let (order, scope, why) = m.order(client.addr);
+            d.scope = scope.min(client.ecs_source.unwrap_or(scope));
+            trace!(trace, "route: geo map '{}': {} -> [{}]", m.name, why, names(gslb, order));
+            order
+        }
+        Route::All => {
+            if let Answers::Cnames(list) = &res.answers {
+                // One CNAME only: the first up datacenter in configuration order.
+                for (i, c) in list.iter().enumerate() {
+                    if view.pools[i].up {
+                        trace!(trace, "route: all (DYNC: first up datacenter) -> {}", gslb.dc_name(c.dc));
+                        d.outcome = Outcome::Cname(&c.target);
+                        d.dc = Some(c.dc);
+                        d.degraded = i > 0;
+                        d.ttl = if d.degraded { res.degraded_ttl } else { res.ttl };
+                        return d;
+                    }
+                }
+                return all_down(gslb, res, view, family, &[], d, trace);
+            }
+            let set = &view.union_serving[family];
+            trace!(trace, "route: all -> {} of {} pools up", view.pools.iter().filter(|p| p.up).count(), view.pools.len());
+            for p in view.pools.iter() {
+                trace!(trace, "  pool {}: {}/{} members up -> {}", gslb.dc_name(p.dc), p.up_count, p.total, if p.up { "up" } else { "down" });
+            }
+            if set.is_empty() {
+                return all_down(gslb, res, view, family, &[], d, trace);
+            }
+            d.degraded = view.pools.iter().any(|p| !p.up);
+            if d.degraded {
+                d.ttl = res.degraded_ttl;
+            }
+            d.outcome = Outcome::Members(set);
+            return d;
+        }
+    };
+    let mut skipped_down = false;
+    for &dc in order {
+        let Some(pool) = view.pool(dc) else {
+            trace!(trace, "  {}: no pool in this resource, skipped", gslb.dc_name(dc));
+            continue;
+        };
+        if let Answers::Cnames(list) = &res.answers {
+            trace!(trace, "  {}: {}", gslb.dc_name(dc), if pool.up { "up" } else { "down" });
+            if pool.up {
+                let i = view.pool_of_dc[dc as usize] as usize;
+                d.outcome = Outcome::Cname(&list[i].target);
+                d.dc = Some(dc);
+                d.degraded = skipped_down;
+                d.ttl = if skipped_down { res.degraded_ttl } else { res.ttl };
+                return d;
+            }
+            skipped_down = true;
+            continue;
+        }
+        let serving = &pool.serving[family];
+        if pool.everyone[family].is_empty() {
+            trace!(trace, "  {}: no {} members, skipped", gslb.dc_name(dc), family_name(family));
+            continue;
+        }
+        trace!(
+            trace,
+            "  {}: {}/{} members up (min_up {}) -> {}",
+            gslb.dc_name(dc),
+            pool.up_count,
+            pool.total,
+            min_up_text(res),
+            if pool.up && !serving.is_empty() { "up" } else { "down" }
+        );
+        if pool.up && !serving.is_empty() {
+            d.outcome = Outcome::Members(serving);
+            d.dc = Some(dc);
+            d.degraded = skipped_down;
+            d.ttl = if skipped_down { res.degraded_ttl } else { res.ttl };
+            return d;
+        }
+        skipped_down = true;
+    }
+    all_down(gslb, res, view, family, order, d, trace)
+}
+
+fn all_down<'v>(
+    gslb: &Gslb,
+    res: &'v Resource,
+    view: &'v ResourceView,
+    family: usize,
+    order: &[DcId],
+    mut d: Decision<'v>,
+    trace: &mut impl Trace,
+) -> Decision<'v> {
+    d.degraded = true;
+    d.ttl = res.degraded_ttl;
+    let first = order
+        .iter()
+        .copied()
+        .chain(view.pools.iter().map(|p| p.dc))
+        .find(|&dc| match (&res.answers, view.pool(dc)) {
+            (Answers::Cnames(_), Some(_)) => true,
+            (Answers::Addresses(_), Some(p)) => !p.everyone[family].is_empty(),
+            _ => false,
+        });
+    match res.when_all_down {
+        WhenAllDown::First => {
+            let Some(dc) = first else {
+                d.outcome = Outcome::NoData;
+                return d;
+            };
+            trace!(trace, "no pool up; when_all_down: first -> every member of {}", gslb.dc_name(dc));
+            d.dc = Some(dc);
+            d.outcome = match &res.answers {
+                Answers::Cnames(list) => Outcome::Cname(&list[view.pool_of_dc[dc as usize] as usize].target),
+                Answers::Addresses(_) => view.pool(dc).map_or(Outcome::NoData, |p| Outcome::Members(&p.everyone[family])),
+            };
+        }
+        WhenAllDown::All => {
+            trace!(trace, "no pool up; when_all_down: all -> every member of every pool");
+            d.outcome = match &res.answers {
+                Answers::Cnames(list) => first.map_or(Outcome::NoData, |dc| Outcome::Cname(&list[view.pool_of_dc[dc as usize] as usize].target)),
+                Answers::Addresses(_) => Outcome::Members(&view.union_everyone[family]),
+            };
+        }
+        WhenAllDown::Empty => {
+            trace!(trace, "no pool up; when_all_down: empty -> NOERROR, no records");
+            d.outcome = Outcome::NoData;
+        }
+        WhenAllDown::Servfail => {
+            trace!(trace, "no pool up; when_all_down: servfail -> SERVFAIL");
+            d.outcome = Outcome::ServFail;
+        }
+    }
+    d
+}
+
+/// Most records one answer can hold (the upper bound of `limits.max_answers`).
+pub const MAX_PICK: usize = 1024;
+
+/// Chooses records from `set` into `out` (indices into `set.members`); returns how many.
+///
+/// One subpool group is chosen (by `rotation`, client hash or weighted random), then up to
+/// `min(policy.max, max_answers)` members by weighted sampling without replacement, in random
+/// order.
+pub fn pick(
+    set: &MemberSet,
+    res: &Resource,
+    max_answers: usize,
+    client: &ClientInfo,
+    rotation: u64,
+    rng: &mut Rng,
+    out: &mut [u32],
+    trace: &mut impl Trace,
+) -> usize {
+    if set.is_empty() {
+        return 0;
+    }
+    let groups = set.groups.len();
+    let g = if groups <= 1 {
+        0
+    } else {
+        match res.answer.pick {
+            Pick::RoundRobin => (rotation % groups as u64) as usize,
+            Pick::ClientHash => (client.network_hash() % groups as u64) as usize,
+            Pick::WeightedRandom => {
+                let total: u64 = set.group_weight.iter().sum();
+                let mut x = rng.below(total.max(1));
+                let mut g = 0;
+                for (i, w) in set.group_weight.iter().enumerate() {
+                    if x < *w {
+                        g = i;
+                        break;
+                    }
+                    x -= w;
+                }
+                g
+            }
+        }
+    };
+    let (start, end) = set.groups[g];
+    let members = &set.members[start as usize..end as usize];
+    let n = members.len();
+    let cap = res
+        .answer
+        .max
+        .map_or(n, |m| m as usize)
+        .min(max_answers)
+        .min(n)
+        .min(out.len());
+    if groups > 1 {
+        trace!(trace, "subpools: {groups} groups; {:?} picks group {} ({} members)", res.answer.pick, g + 1, n);
+    }
+    let cap = cap.min(MAX_PICK);
+    let equal_weights = members.iter().all(|c| c.weight == members[0].weight);
+    if cap == n || equal_weights {
+        if n <= out.len() {
+            // Partial Fisher-Yates: a uniform random subset in random order.
+            for (i, slot) in out[..n].iter_mut().enumerate() {
+                *slot = start + i as u32;
+            }
+            for i in 0..cap {
+                let j = i + rng.below((n - i) as u64) as usize;
+                out.swap(i, j);
+            }
+        } else {
+            // More members than slots: draw distinct members by rejection (cap << n here).
+            for i in 0..cap {
+                out[i] = loop {
+                    let r = start + rng.below(n as u64) as u32;
+                    if !out[..i].contains(&r) {
+                        break r;
+                    }
+                };
+            }
+        }
+        if cap < n {
+            trace!(trace, "max {cap}: uniform sample of {cap} of {n}");
+        }
+        return cap;
+    }
+    // Weighted sampling without replacement (Efraimidis-Spirakis): key = -ln(u)/w, keep the
+    // `cap` smallest keys. `keys` mirrors `out`, sorted ascending.
+    let mut keys = [f64::INFINITY; MAX_PICK];
+    let mut len = 0usize;
+    for (i, c) in members.iter().enumerate() {
+        let key = -rng.unit().ln() / f64::from(c.weight);
+        if len == cap && key >= keys[len - 1] {
+            continue;
+        }
+        let mut pos = if len == cap { len - 1 } else { len };
+        while pos > 0 && keys[pos - 1] > key {
+            keys[pos] = keys[pos - 1];
+            out[pos] = out[pos - 1];
+            pos -= 1;
+        }
+        keys[pos] = key;
+        out[pos] = start + i as u32;
+        if len < cap {
+            len += 1;
+        }
+    }
+    // The sample is ordered by key, which favours heavy members first; shuffle the order.
+    for i in (1..len).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        out.swap(i, j);
+    }
+    trace!(trace, "max {cap}: weighted sample of {cap} of {n}");
+    len
+}
+
+fn family_name(f: usize) -> &'static str {
+    if f == 0 { "IPv4" } else { "IPv6" }
+}
+
+fn names(gslb: &Gslb, list: &[DcId]) -> String {
+    list.iter()
+        .map(|&d| gslb.dc_name(d))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn min_up_text(res: &Resource) -> String {
+    match res.min_up {
+        super::MinUp::Count(n) => n.to_string(),
+        super::MinUp::Percent(p) => format!("{p}%"),
+    }
+}
+
+/// The candidates chosen by [`pick`], for tests and explain.
+pub fn chosen<'a>(set: &'a MemberSet, idx: &'a [u32]) -> impl Iterator<Item = &'a Candidate> + 'a {
+    idx.iter().map(move |&i| &set.members[i as usize])
+}

@@ -1,0 +1,91 @@
+//! Health states of probe targets, as GSLB selection sees them.
+//!
+//! Each distinct (probe address, check) is one target with one state, shared by every member
+//! that names it. States feed snapshot builds: a change compiles new resource views and
+//! publishes a new snapshot, so the query path only ever reads complete states.
+//!
+//! This version knows the states that need no network: `always_up`, `always_down`, and `file`
+//! (an operator- or script-written file of `ADDRESS up|down` lines, read at every load and
+//! reload). Targets of network checks count as up until probed: a member with no result yet
+//! is up.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use tracing::warn;
+
+use crate::gslb::{CheckKind, Gslb};
+
+/// Up/down per target, indexed by `TargetId`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HealthStates {
+    /// `true` = up.
+    pub up: Vec<bool>,
+}
+
+impl HealthStates {
+    /// Whether a target is up (unknown targets are up).
+    pub fn is_up(&self, target: u32) -> bool {
+        self.up.get(target as usize).copied().unwrap_or(true)
+    }
+}
+
+/// States known without probing: from the check type, or from state files.
+pub fn initial_states(gslb: &Gslb) -> HealthStates {
+    let mut files: HashMap<&Path, HashMap<IpAddr, bool>> = HashMap::new();
+    let up = gslb
+        .targets
+        .iter()
+        .map(|t| match &gslb.checks[t.check].kind {
+            CheckKind::AlwaysDown => false,
+            CheckKind::File(path) => {
+                let states = files
+                    .entry(path.as_path())
+                    .or_insert_with(|| read_state_file(path));
+                states.get(&t.address).copied().unwrap_or(true)
+            }
+            _ => true,
+        })
+        .collect();
+    HealthStates { up }
+}
+
+/// Reads `ADDRESS up|down` lines; unreadable files and bad lines are logged and skipped, so a
+/// broken file never takes members down by itself.
+pub fn read_state_file(path: &Path) -> HashMap<IpAddr, bool> {
+    let mut out = HashMap::new();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            warn!("health file {}: {e}; its targets count as up", path.display());
+            return out;
+        }
+    };
+    for (i, line) in text.lines().enumerate() {
+        let content = line.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            continue;
+        }
+        let mut parts = content.split_whitespace();
+        let parsed = match (parts.next(), parts.next(), parts.next()) {
+            (Some(a), Some(s), None) => a.parse::<IpAddr>().ok().and_then(|a| match s {
+                "up" | "UP" => Some((a, true)),
+                "down" | "DOWN" => Some((a, false)),
+                _ => None,
+            }),
+            _ => None,
+        };
+        match parsed {
+            Some((a, s)) => {
+                out.insert(a, s);
+            }
+            None => warn!(
+                "health file {}:{}: expected 'ADDRESS up|down', found '{content}'",
+                path.display(),
+                i + 1
+            ),
+        }
+    }
+    out
+}
