@@ -229,6 +229,27 @@ impl Current {
     }
 }
 
+/// Names already answered in this chain: a CNAME back to one of them is a loop, and writing
+/// it again would only repeat records.
+#[derive(Default)]
+struct Visited<'a> {
+    names: [&'a [u8]; MAX_CHAIN + 1],
+    len: usize,
+}
+
+impl<'a> Visited<'a> {
+    fn push(&mut self, name: &'a [u8]) {
+        if self.len < self.names.len() {
+            self.names[self.len] = name;
+            self.len += 1;
+        }
+    }
+
+    fn contains(&self, name: &[u8]) -> bool {
+        self.names[..self.len].contains(&name)
+    }
+}
+
 /// What the additional section must carry once answer and authority are complete.
 enum Extra<'z> {
     None,
@@ -251,6 +272,8 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
     owner_buf[..owner_len].copy_from_slice(q.name());
     let mut outcome = Outcome::aa(rcode::NOERROR);
     let mut extra = Extra::None;
+    let mut visited = Visited::default();
+    visited.push(q.lower_name());
     let qtype = q.qtype;
 
     for hop in 0..=MAX_CHAIN {
@@ -352,10 +375,11 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
                     let Some(target) = cname.rdata.first().and_then(|r| r.target.as_deref()) else {
                         break;
                     };
-                    if !zone.contains(target) || target == cur.lower() {
+                    if !zone.contains(target) || visited.contains(target) {
                         break;
                     }
                     cur.set(target);
+                    visited.push(target);
                     owner_buf[..target.len()].copy_from_slice(target);
                     owner_len = target.len();
                     continue;

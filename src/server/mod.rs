@@ -68,7 +68,18 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         .thread_name("dynadns-io")
         .build()?;
 
-    // Bind everything before announcing readiness, so a port conflict fails the start.
+    // Bind everything before announcing readiness, so a port conflict fails the start and
+    // no client sees UDP answers while TCP is still refused.
+    let tcp_listeners = runtime.block_on(async {
+        let mut out = Vec::new();
+        for addr in &listen {
+            let l = tcp::bind(*addr)
+                .map_err(|e| anyhow::anyhow!("cannot listen on tcp {addr}: {e}"))?;
+            info!("listening on tcp {addr}");
+            out.push(l);
+        }
+        anyhow::Ok(out)
+    })?;
     let mut udp_threads = Vec::new();
     for addr in &listen {
         let sockets = udp::bind(*addr, workers)
@@ -84,16 +95,6 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             );
         }
     }
-    let tcp_listeners = runtime.block_on(async {
-        let mut out = Vec::new();
-        for addr in &listen {
-            let l = tcp::bind(*addr)
-                .map_err(|e| anyhow::anyhow!("cannot listen on tcp {addr}: {e}"))?;
-            info!("listening on tcp {addr}");
-            out.push(l);
-        }
-        anyhow::Ok(out)
-    })?;
     info!(
         "ready: {zones} zone(s), version {}",
         env!("CARGO_PKG_VERSION")
