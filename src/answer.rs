@@ -7,6 +7,10 @@
 
 use std::net::IpAddr;
 
+use crate::gslb::Pick;
+use crate::gslb::rng::{next_rotation, with_thread_rng};
+use crate::gslb::select::{self, ClientInfo, MAX_PICK, NoTrace, Outcome as SelectOutcome};
+use crate::gslb::view::{V4, V6};
 use crate::snapshot::Snapshot;
 use crate::wire::name::MAX_NAME_LEN;
 use crate::wire::query::{self, Edns, Parsed, Query, Question};
@@ -62,13 +66,25 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
 
     let mut code = kind;
     let mut aa = false;
+    let mut scope = 0u8;
     if kind == rcode::NOERROR
         && let Some(question) = &q.question
     {
-        match answer_question(snap, question, &mut w) {
+        let gslb_client = ClientInfo {
+            addr: q
+                .edns
+                .and_then(|e| e.client_subnet)
+                .map_or(client.addr, |cs| cs.address),
+            ecs_source: q
+                .edns
+                .and_then(|e| e.client_subnet)
+                .map(|cs| cs.source_prefix),
+        };
+        match answer_question(snap, question, &gslb_client, &mut w) {
             Ok(outcome) => {
                 code = outcome.rcode;
                 aa = outcome.authoritative;
+                scope = outcome.scope;
             }
             Err(Full) => {
                 // RFC 2181 §9: the answer does not fit; the client must retry over TCP.
@@ -87,7 +103,7 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
     w.set_limit(limit);
     if let Some(edns) = &q.edns {
         let mut opts = [0u8; 24];
-        let n = write_ecs_option(edns, &mut opts);
+        let n = write_ecs_option(edns, scope, &mut opts);
         let ext = (code >> 4) as u8;
         if w.opt(
             snap.limits.edns_udp_payload,
@@ -121,16 +137,16 @@ fn ecs_option_len(e: &Edns) -> usize {
         .map_or(0, |cs| 8 + (cs.source_prefix as usize).div_ceil(8))
 }
 
-/// Echoes the client subnet option with scope 0: static answers do not depend on the client
-/// (RFC 7871 §7.2.1). Returns the option length.
-fn write_ecs_option(e: &Edns, out: &mut [u8; 24]) -> usize {
+/// Echoes the client subnet option with the scope the answer depended on: 0 for static data
+/// and for GSLB decisions that ignore the client (RFC 7871 §7.2.1). Returns the option length.
+fn write_ecs_option(e: &Edns, scope: u8, out: &mut [u8; 24]) -> usize {
     let Some(cs) = e.client_subnet else { return 0 };
     let addr_len = (cs.source_prefix as usize).div_ceil(8);
     out[0..2].copy_from_slice(&opt::CLIENT_SUBNET.to_be_bytes());
     out[2..4].copy_from_slice(&((4 + addr_len) as u16).to_be_bytes());
     out[4..6].copy_from_slice(&cs.family.to_be_bytes());
     out[6] = cs.source_prefix;
-    out[7] = 0;
+    out[7] = scope;
     match cs.address {
         IpAddr::V4(a) => out[8..8 + addr_len].copy_from_slice(&a.octets()[..addr_len]),
         IpAddr::V6(a) => out[8..8 + addr_len].copy_from_slice(&a.octets()[..addr_len]),
@@ -142,6 +158,8 @@ fn write_ecs_option(e: &Edns, out: &mut [u8; 24]) -> usize {
 struct Outcome {
     rcode: u16,
     authoritative: bool,
+    /// ECS scope prefix length of the answer.
+    scope: u8,
 }
 
 impl Outcome {
@@ -149,43 +167,45 @@ impl Outcome {
         Outcome {
             rcode,
             authoritative: true,
+            scope: 0,
+        }
+    }
+
+    fn not_aa(rcode: u16) -> Self {
+        Outcome {
+            rcode,
+            authoritative: false,
+            scope: 0,
         }
     }
 }
 
-fn answer_question(snap: &Snapshot, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcome, Full> {
+fn answer_question(
+    snap: &Snapshot,
+    q: &Question<'_>,
+    client: &ClientInfo,
+    w: &mut Writer<'_>,
+) -> Result<Outcome, Full> {
     match q.qclass {
         class::IN | class::ANY => {}
         class::CH => return chaos(snap, q, w),
         _ => {
-            return Ok(Outcome {
-                rcode: rcode::REFUSED,
-                authoritative: false,
-            });
+            return Ok(Outcome::not_aa(rcode::REFUSED));
         }
     }
     match q.qtype {
         rtype::AXFR | rtype::IXFR | rtype::MAILA | rtype::MAILB => {
-            return Ok(Outcome {
-                rcode: rcode::NOTIMP,
-                authoritative: false,
-            });
+            return Ok(Outcome::not_aa(rcode::NOTIMP));
         }
         rtype::OPT => {
-            return Ok(Outcome {
-                rcode: rcode::FORMERR,
-                authoritative: false,
-            });
+            return Ok(Outcome::not_aa(rcode::FORMERR));
         }
         _ => {}
     }
     let Some(zone) = snap.zones.find(q.lower_name()) else {
-        return Ok(Outcome {
-            rcode: rcode::REFUSED,
-            authoritative: false,
-        });
+        return Ok(Outcome::not_aa(rcode::REFUSED));
     };
-    answer_in_zone(zone, q, w)
+    answer_in_zone(snap, zone, q, client, w)
 }
 
 fn chaos(snap: &Snapshot, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcome, Full> {
@@ -196,10 +216,7 @@ fn chaos(snap: &Snapshot, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcom
         _ => &None,
     };
     let Some(data) = data else {
-        return Ok(Outcome {
-            rcode: rcode::REFUSED,
-            authoritative: false,
-        });
+        return Ok(Outcome::not_aa(rcode::REFUSED));
     };
     if q.qtype != rtype::TXT && q.qtype != rtype::ANY {
         return Ok(Outcome::aa(rcode::NOERROR));
@@ -259,7 +276,13 @@ enum Extra<'z> {
     Glue(&'z RRset),
 }
 
-fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcome, Full> {
+fn answer_in_zone(
+    snap: &Snapshot,
+    zone: &Zone,
+    q: &Question<'_>,
+    client: &ClientInfo,
+    w: &mut Writer<'_>,
+) -> Result<Outcome, Full> {
     let mut cur = Current {
         lower: [0; MAX_NAME_LEN],
         len: 0,
@@ -334,18 +357,54 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
                 }
             }
             Lookup::Found(node) | Lookup::Wildcard(node) => {
-                // Resources are resolved by the GSLB engine; until it is wired in, a dynamic
-                // name cannot be answered for the types it computes.
-                let computed = match node.dynamic {
-                    Some(Dynamic::Addresses { .. }) => {
-                        matches!(qtype, rtype::A | rtype::AAAA | rtype::ANY)
+                match node.dynamic {
+                    Some(Dynamic::Addresses { resource })
+                        if matches!(qtype, rtype::A | rtype::AAAA | rtype::ANY) =>
+                    {
+                        let rrtype = if qtype == rtype::AAAA {
+                            rtype::AAAA
+                        } else {
+                            rtype::A
+                        };
+                        dyna(snap, zone, resource, rrtype, owner, client, &mut outcome, w)?;
+                        break;
                     }
-                    Some(Dynamic::Cname { .. }) => true,
-                    None => false,
-                };
-                if computed {
-                    outcome.rcode = rcode::SERVFAIL;
-                    break;
+                    Some(Dynamic::Cname { resource }) => {
+                        let res = &snap.gslb.resources[resource];
+                        let d = select::decide(
+                            &snap.gslb,
+                            res,
+                            &snap.views[resource],
+                            V4,
+                            client,
+                            &mut NoTrace,
+                        );
+                        outcome.scope = outcome.scope.max(d.scope);
+                        match d.outcome {
+                            SelectOutcome::Cname(target) => {
+                                w.record_name(Section::Answer, owner, rtype::CNAME, d.ttl, target)?;
+                                if qtype == rtype::CNAME || !may_chain {
+                                    break;
+                                }
+                                let mut lower = [0u8; MAX_NAME_LEN];
+                                for (d, s) in lower.iter_mut().zip(target.iter()) {
+                                    *d = s.to_ascii_lowercase();
+                                }
+                                let target_lower = &lower[..target.len()];
+                                if !zone.contains(target_lower) || visited.contains(target_lower) {
+                                    break;
+                                }
+                                cur.set(target_lower);
+                                owner_buf[..target.len()].copy_from_slice(target);
+                                owner_len = target.len();
+                                continue;
+                            }
+                            SelectOutcome::ServFail => outcome.rcode = rcode::SERVFAIL,
+                            _ => write_soa(zone, w)?,
+                        }
+                        break;
+                    }
+                    _ => {}
                 }
                 if qtype == rtype::ANY {
                     // RFC 8482: one RRset is enough; prefer something useful over the SOA.
@@ -404,6 +463,54 @@ fn answer_in_zone(zone: &Zone, q: &Question<'_>, w: &mut Writer<'_>) -> Result<O
         }
     }
     Ok(outcome)
+}
+
+/// Writes a DYNA answer: the records chosen by the resource, NODATA, or SERVFAIL, with the ECS
+/// scope of the decision.
+#[allow(clippy::too_many_arguments)]
+fn dyna(
+    snap: &Snapshot,
+    zone: &Zone,
+    resource: usize,
+    rrtype: u16,
+    owner: &[u8],
+    client: &ClientInfo,
+    outcome: &mut Outcome,
+    w: &mut Writer<'_>,
+) -> Result<(), Full> {
+    let res = &snap.gslb.resources[resource];
+    let view = &snap.views[resource];
+    let family = if rrtype == rtype::AAAA { V6 } else { V4 };
+    let d = select::decide(&snap.gslb, res, view, family, client, &mut NoTrace);
+    let mut scope = d.scope;
+    match d.outcome {
+        SelectOutcome::Members(set) => {
+            let mut idx = [0u32; MAX_PICK];
+            let n = with_thread_rng(|rng| {
+                select::pick(
+                    set,
+                    res,
+                    snap.limits.max_answers,
+                    client,
+                    next_rotation(),
+                    rng,
+                    &mut idx,
+                    &mut NoTrace,
+                )
+            });
+            if set.groups.len() > 1 && res.answer.pick == Pick::ClientHash {
+                scope = scope.max(client.hash_prefix());
+            }
+            for &i in &idx[..n] {
+                let c = &set.members[i as usize];
+                w.record_raw(Section::Answer, owner, rrtype, class::IN, d.ttl, c.data())?;
+            }
+        }
+        SelectOutcome::ServFail => outcome.rcode = rcode::SERVFAIL,
+        SelectOutcome::NoData | SelectOutcome::Cname(_) => write_soa(zone, w)?,
+    }
+    outcome.scope = outcome.scope.max(scope);
+    Ok(())
 }
 
 fn write_rrset(

@@ -152,7 +152,10 @@ fn entries<'n>(cx: &mut Ctx<'_>, n: &'n Node, what: &str) -> Vec<(&'n str, &'n N
             .collect(),
         Kind::Null => Vec::new(),
         _ => {
-            cx.err(n, format!("{what} must be a mapping of names, found {}", n.shape()));
+            cx.err(
+                n,
+                format!("{what} must be a mapping of names, found {}", n.shape()),
+            );
             Vec::new()
         }
     }
@@ -167,7 +170,10 @@ fn location(cx: &mut Ctx<'_>, n: &Node) -> Option<(f64, f64)> {
     match nums.as_slice() {
         [Some(lat), Some(lon)] if lat.abs() <= 90.0 && lon.abs() <= 180.0 => Some((*lat, *lon)),
         _ => {
-            cx.err(n, "location must be [latitude, longitude], e.g. [55.75, 37.62]");
+            cx.err(
+                n,
+                "location must be [latitude, longitude], e.g. [55.75, 37.62]",
+            );
             None
         }
     }
@@ -181,8 +187,14 @@ fn k_of_n(cx: &mut Ctx<'_>, n: &Node, what: &str) -> Option<(u32, u32)> {
     match parsed {
         Some((k, m)) if k >= 1 && k <= m && m <= MAX_WINDOW => Some((k, m)),
         _ => {
-            cx.err(n, format!("{what} '{s}' must be K/N with 1 <= K <= N <= {MAX_WINDOW}"))
-                .hint = Some(format!("e.g. {what}: 10/20 means {} after 10 of the last 20 probes", if what == "down" { "DOWN" } else { "UP" }));
+            cx.err(
+                n,
+                format!("{what} '{s}' must be K/N with 1 <= K <= N <= {MAX_WINDOW}"),
+            )
+            .hint = Some(format!(
+                "e.g. {what}: 10/20 means {} after 10 of the last 20 probes",
+                if what == "down" { "DOWN" } else { "UP" }
+            ));
             None
         }
     }
@@ -191,8 +203,8 @@ fn k_of_n(cx: &mut Ctx<'_>, n: &Node, what: &str) -> Option<(u32, u32)> {
 fn check(cx: &mut Ctx<'_>, name: &str, def: &Node, base: &Path) -> Option<Check> {
     let m = cx.map(def, &format!("check '{name}'"), CHECK_KEYS);
     let Some(t) = m.get("type") else {
-        cx.err(def, format!("check '{name}' has no type"))
-            .hint = Some("type is one of tcp, http, https, always_up, always_down, file".into());
+        cx.err(def, format!("check '{name}' has no type")).hint =
+            Some("type is one of tcp, http, https, always_up, always_down, file".into());
         return None;
     };
     let kind = match t.as_str().unwrap_or("") {
@@ -204,13 +216,16 @@ fn check(cx: &mut Ctx<'_>, name: &str, def: &Node, base: &Path) -> Option<Check>
         "file" => match m.get("file").and_then(|f| f.as_str()) {
             Some(f) => CheckKind::File(base.join(f)),
             None => {
-                cx.err(def, format!("check '{name}' of type file needs 'file: PATH'"));
+                cx.err(
+                    def,
+                    format!("check '{name}' of type file needs 'file: PATH'"),
+                );
                 return None;
             }
         },
         other => {
-            cx.err(t, format!("unknown check type '{other}'"))
-                .hint = Some("type is one of tcp, http, https, always_up, always_down, file".into());
+            cx.err(t, format!("unknown check type '{other}'")).hint =
+                Some("type is one of tcp, http, https, always_up, always_down, file".into());
             return None;
         }
     };
@@ -234,16 +249,16 @@ fn check(cx: &mut Ctx<'_>, name: &str, def: &Node, base: &Path) -> Option<Check>
         .get("timeout")
         .and_then(|n| cx.duration(n, "timeout"))
         .unwrap_or(Duration::from_secs(1).min(interval));
-    if interval < Duration::from_millis(100) {
-        if let Some(n) = m.get("interval") {
-            cx.err(n, "interval must be at least 100ms");
-        }
+    if interval < Duration::from_millis(100)
+        && let Some(n) = m.get("interval")
+    {
+        cx.err(n, "interval must be at least 100ms");
     }
-    if timeout > interval {
-        if let Some(n) = m.get("timeout") {
-            cx.err(n, "timeout must not be longer than interval")
-                .hint = Some("a probe must finish before the next one of the same target starts".into());
-        }
+    if timeout > interval
+        && let Some(n) = m.get("timeout")
+    {
+        cx.err(n, "timeout must not be longer than interval").hint =
+            Some("a probe must finish before the next one of the same target starts".into());
     }
     let down = match m.get("down") {
         Some(n) => k_of_n(cx, n, "down")?,
@@ -283,7 +298,12 @@ fn check(cx: &mut Ctx<'_>, name: &str, def: &Node, base: &Path) -> Option<Check>
     })
 }
 
-fn dc_list(cx: &mut Ctx<'_>, n: &Node, dcs: &mut Dcs<'_>, known_only: Option<&[DcId]>) -> Vec<DcId> {
+fn dc_list(
+    cx: &mut Ctx<'_>,
+    n: &Node,
+    dcs: &mut Dcs<'_>,
+    known_only: Option<&[DcId]>,
+) -> Vec<DcId> {
     let mut out = Vec::new();
     for item in n.one_or_many() {
         let Some(name) = item.as_str() else {
@@ -294,8 +314,11 @@ fn dc_list(cx: &mut Ctx<'_>, n: &Node, dcs: &mut Dcs<'_>, known_only: Option<&[D
         if let Some(allowed) = known_only
             && !allowed.contains(&id)
         {
-            cx.err(item, format!("datacenter '{name}' has no pool in this resource"))
-                .hint = Some("route.order may only name datacenters listed under pools/cnames".into());
+            cx.err(
+                item,
+                format!("datacenter '{name}' has no pool in this resource"),
+            )
+            .hint = Some("route.order may only name datacenters listed under pools/cnames".into());
             continue;
         }
         if out.contains(&id) {
@@ -351,11 +374,20 @@ fn geo_map(cx: &mut Ctx<'_>, name: &str, def: &Node, base: &Path, dcs: &mut Dcs<
 }
 
 /// Reads `CIDR dc[,dc...]` lines (comments with `#`).
-fn networks_file(cx: &mut Ctx<'_>, at: &Node, path: &Path, dcs: &mut Dcs<'_>, out: &mut PrefixMap<Vec<DcId>>) {
+fn networks_file(
+    cx: &mut Ctx<'_>,
+    at: &Node,
+    path: &Path,
+    dcs: &mut Dcs<'_>,
+    out: &mut PrefixMap<Vec<DcId>>,
+) {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            cx.err(at, format!("cannot read networks file {}: {e}", path.display()));
+            cx.err(
+                at,
+                format!("cannot read networks file {}: {e}", path.display()),
+            );
             return;
         }
     };
@@ -372,7 +404,10 @@ fn networks_file(cx: &mut Ctx<'_>, at: &Node, path: &Path, dcs: &mut Dcs<'_>, ou
         let cidr = parts.next().unwrap_or("");
         let list = parts.next().unwrap_or("");
         let bad = |cx: &mut Ctx<'_>, msg: String| {
-            cx.diags.push(Diagnostic::new(path, pos, msg).hint("each line is 'CIDR dc[,dc...]', e.g. '198.51.100.0/24 spb,msk'"));
+            cx.diags.push(
+                Diagnostic::new(path, pos, msg)
+                    .hint("each line is 'CIDR dc[,dc...]', e.g. '198.51.100.0/24 spb,msk'"),
+            );
         };
         if list.is_empty() || parts.next().is_some() {
             bad(cx, format!("expected 'CIDR dc[,dc...]', found '{content}'"));
@@ -380,7 +415,11 @@ fn networks_file(cx: &mut Ctx<'_>, at: &Node, path: &Path, dcs: &mut Dcs<'_>, ou
         }
         match parse_cidr(cidr) {
             Ok((a, l)) => {
-                let ids: Vec<DcId> = list.split(',').filter(|s| !s.is_empty()).map(|d| dcs.id(d)).collect();
+                let ids: Vec<DcId> = list
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|d| dcs.id(d))
+                    .collect();
                 // The first occurrence wins, so a file can be appended to without surprise.
                 out.insert(a, l, ids);
             }
@@ -424,18 +463,30 @@ fn resource(
     };
     let mut target_of = |addr: IpAddr| -> Option<TargetId> {
         let c = check?;
-        let t = Target { address: addr, check: c };
+        let t = Target {
+            address: addr,
+            check: c,
+        };
         let next = targets.len() as TargetId;
         Some(*targets.entry(t).or_insert(next))
     };
     let answers = match (m.get("pools"), m.get("cnames")) {
         (Some(_), Some(c)) => {
-            cx.err(c, "a resource has either pools (DYNA) or cnames (DYNC), not both");
+            cx.err(
+                c,
+                "a resource has either pools (DYNA) or cnames (DYNC), not both",
+            );
             return None;
         }
         (None, None) => {
-            cx.err(def, format!("resource '{name}' has neither pools nor cnames"))
-                .hint = Some("add pools: { DC: [ADDRESS, ...] } for DYNA, or cnames: { DC: target. } for DYNC".into());
+            cx.err(
+                def,
+                format!("resource '{name}' has neither pools nor cnames"),
+            )
+            .hint = Some(
+                "add pools: { DC: [ADDRESS, ...] } for DYNA, or cnames: { DC: target. } for DYNC"
+                    .into(),
+            );
             return None;
         }
         (Some(p), None) => {
@@ -471,7 +522,12 @@ fn resource(
                 };
                 let text = target_node.as_str().unwrap_or("");
                 if !text.ends_with('.') {
-                    cx.err(target_node, format!("CNAME target '{text}' must be a fully qualified name ending in '.'"));
+                    cx.err(
+                        target_node,
+                        format!(
+                            "CNAME target '{text}' must be a fully qualified name ending in '.'"
+                        ),
+                    );
                     continue;
                 }
                 match from_text(text, &[0]) {
@@ -481,7 +537,11 @@ fn resource(
                             cx.err(v, format!("datacenter '{dc_name}' of a DYNC resource with a check needs a probe address"))
                                 .hint = Some(format!("write {dc_name}: {{ cname: {text}, probe: 127.0.0.1 }}"));
                         }
-                        list.push(CnamePool { dc, target: t.into_boxed_slice(), health });
+                        list.push(CnamePool {
+                            dc,
+                            target: t.into_boxed_slice(),
+                            health,
+                        });
                     }
                     Err(e) => {
                         cx.err(target_node, format!("bad CNAME target: {e}"));
@@ -515,8 +575,8 @@ fn resource(
                     match refs.maps.get(mname) {
                         Some(&i) => Route::Geo(i),
                         None => {
-                            cx.err(g, format!("unknown geo map '{mname}'"))
-                                .hint = Some("define it under 'geo_maps:'".into());
+                            cx.err(g, format!("unknown geo map '{mname}'")).hint =
+                                Some("define it under 'geo_maps:'".into());
                             return None;
                         }
                     }
@@ -536,26 +596,40 @@ fn resource(
         Some(n) => {
             let s = n.as_str().unwrap_or("");
             let parsed = match s.strip_suffix('%') {
-                Some(p) => p.trim().parse::<u32>().ok().filter(|&v| v <= 100).map(MinUp::Percent),
+                Some(p) => p
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|&v| v <= 100)
+                    .map(MinUp::Percent),
                 None => s.parse::<u32>().ok().map(MinUp::Count),
             };
             match parsed {
                 Some(v) => v,
                 None => {
-                    cx.err(n, format!("min_up '{s}' must be a count (2) or a share (50%)"));
+                    cx.err(
+                        n,
+                        format!("min_up '{s}' must be a count (2) or a share (50%)"),
+                    );
                     MinUp::Count(1)
                 }
             }
         }
     };
-    let when_all_down = match m.get("when_all_down").map(|n| (n, n.as_str().unwrap_or(""))) {
+    let when_all_down = match m
+        .get("when_all_down")
+        .map(|n| (n, n.as_str().unwrap_or("")))
+    {
         None => WhenAllDown::First,
         Some((_, "first")) => WhenAllDown::First,
         Some((_, "all")) => WhenAllDown::All,
         Some((_, "empty")) => WhenAllDown::Empty,
         Some((_, "servfail")) => WhenAllDown::Servfail,
         Some((n, other)) => {
-            cx.err(n, format!("when_all_down '{other}' must be first, all, empty or servfail"));
+            cx.err(
+                n,
+                format!("when_all_down '{other}' must be first, all, empty or servfail"),
+            );
             WhenAllDown::First
         }
     };
@@ -566,7 +640,9 @@ fn resource(
             answer.max = cx.number(v, "answer.max", 1, 1024).map(|v| v as u32);
         }
         if let Some(v) = am.get("subpools") {
-            answer.subpools = cx.number(v, "answer.subpools", 1, 1024).map_or(1, |v| v as u32);
+            answer.subpools = cx
+                .number(v, "answer.subpools", 1, 1024)
+                .map_or(1, |v| v as u32);
         }
         if let Some(v) = am.get("pick") {
             answer.pick = match v.as_str().unwrap_or("") {
@@ -574,7 +650,12 @@ fn resource(
                 "client_hash" => Pick::ClientHash,
                 "weighted_random" => Pick::WeightedRandom,
                 other => {
-                    cx.err(v, format!("pick '{other}' must be round_robin, client_hash or weighted_random"));
+                    cx.err(
+                        v,
+                        format!(
+                            "pick '{other}' must be round_robin, client_hash or weighted_random"
+                        ),
+                    );
                     Pick::RoundRobin
                 }
             };
@@ -628,14 +709,18 @@ fn pool_members(
     let mut items: Vec<&Node> = Vec::new();
     match &v.kind {
         Kind::Map(_) => {
-            let pm = cx.map(v, &format!("pool '{dc_name}'"), &["members", "members_file"]);
+            let pm = cx.map(
+                v,
+                &format!("pool '{dc_name}'"),
+                &["members", "members_file"],
+            );
             if let Some(list) = pm.get("members") {
                 items.extend(list.one_or_many());
             }
-            if let Some(f) = pm.get("members_file") {
-                if let Some(rel) = f.as_str() {
-                    members_file(cx, f, &base.join(rel), target_of, &mut out);
-                }
+            if let Some(f) = pm.get("members_file")
+                && let Some(rel) = f.as_str()
+            {
+                members_file(cx, f, &base.join(rel), target_of, &mut out);
             }
             if pm.is_empty() {
                 cx.err(v, format!("pool '{dc_name}' has no members"));
@@ -646,10 +731,15 @@ fn pool_members(
     for item in items {
         match &item.kind {
             Kind::Scalar { text, .. } => match text.parse::<IpAddr>() {
-                Ok(a) => out.push(Member { address: a, weight: 1, target: target_of(a) }),
+                Ok(a) => out.push(Member {
+                    address: a,
+                    weight: 1,
+                    target: target_of(a),
+                }),
                 Err(_) => {
-                    cx.err(item, format!("'{text}' is not an IP address"))
-                        .hint = Some("a member is an address, or { address: A, weight: N, probe: A }".into());
+                    cx.err(item, format!("'{text}' is not an IP address")).hint = Some(
+                        "a member is an address, or { address: A, weight: N, probe: A }".into(),
+                    );
                 }
             },
             Kind::Map(_) => {
@@ -664,18 +754,31 @@ fn pool_members(
                     .get("weight")
                     .and_then(|w| cx.number(w, "weight", 0, 1_000_000))
                     .unwrap_or(1) as u32;
-                let probe = mm.get("probe").and_then(|p| ip(cx, p, "probe")).unwrap_or(addr);
-                out.push(Member { address: addr, weight, target: target_of(probe) });
+                let probe = mm
+                    .get("probe")
+                    .and_then(|p| ip(cx, p, "probe"))
+                    .unwrap_or(addr);
+                out.push(Member {
+                    address: addr,
+                    weight,
+                    target: target_of(probe),
+                });
             }
             _ => {
-                cx.err(item, "a member is an address or { address: A, weight: N, probe: A }");
+                cx.err(
+                    item,
+                    "a member is an address or { address: A, weight: N, probe: A }",
+                );
             }
         }
     }
     let mut seen = std::collections::HashSet::new();
     for m in &out {
         if !seen.insert(m.address) {
-            cx.err(v, format!("address {} is listed twice in pool '{dc_name}'", m.address));
+            cx.err(
+                v,
+                format!("address {} is listed twice in pool '{dc_name}'", m.address),
+            );
         }
     }
     out
@@ -692,7 +795,10 @@ fn members_file(
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            cx.err(at, format!("cannot read members file {}: {e}", path.display()));
+            cx.err(
+                at,
+                format!("cannot read members file {}: {e}", path.display()),
+            );
             return;
         }
     };
@@ -705,9 +811,15 @@ fn members_file(
         let mut ok = true;
         for (j, tok) in content.split_whitespace().enumerate() {
             col = line[col..].find(tok).map_or(col, |p| p + col);
-            let pos = Pos { line: i + 1, col: col + 1 };
+            let pos = Pos {
+                line: i + 1,
+                col: col + 1,
+            };
             let mut bad = |msg: String| {
-                cx.diags.push(Diagnostic::new(path, pos, msg).hint("each line is 'ADDRESS [weight=N] [probe=ADDRESS]'"));
+                cx.diags.push(
+                    Diagnostic::new(path, pos, msg)
+                        .hint("each line is 'ADDRESS [weight=N] [probe=ADDRESS]'"),
+                );
                 ok = false;
             };
             if j == 0 {
@@ -731,7 +843,11 @@ fn members_file(
             col += tok.len();
         }
         if let (Some(a), true) = (address, ok) {
-            out.push(Member { address: a, weight, target: target_of(probe.unwrap_or(a)) });
+            out.push(Member {
+                address: a,
+                weight,
+                target: target_of(probe.unwrap_or(a)),
+            });
         }
     }
 }

@@ -136,7 +136,12 @@ impl Ctx<'_> {
         self.diags.0.last_mut().expect("just pushed")
     }
 
-    pub(crate) fn map<'n>(&mut self, n: &'n Node, what: &str, keys: &[&str]) -> HashMap<&'n str, &'n Node> {
+    pub(crate) fn map<'n>(
+        &mut self,
+        n: &'n Node,
+        what: &str,
+        keys: &[&str],
+    ) -> HashMap<&'n str, &'n Node> {
         let mut out = HashMap::new();
         match &n.kind {
             Kind::Map(entries) => {

@@ -31,11 +31,19 @@ impl<T> Default for PrefixMap<T> {
 }
 
 fn mask4(a: u32, len: u8) -> u32 {
-    if len == 0 { 0 } else { a & (!0u32 << (32 - len as u32)) }
+    if len == 0 {
+        0
+    } else {
+        a & (!0u32 << (32 - len as u32))
+    }
 }
 
 fn mask6(a: u128, len: u8) -> u128 {
-    if len == 0 { 0 } else { a & (!0u128 << (128 - len as u32)) }
+    if len == 0 {
+        0
+    } else {
+        a & (!0u128 << (128 - len as u32))
+    }
 }
 
 impl<T> PrefixMap<T> {
@@ -48,7 +56,7 @@ impl<T> PrefixMap<T> {
                     Some(i) => i,
                     None => {
                         self.v4.push((len, HashMap::new()));
-                        self.v4.sort_by(|a, b| b.0.cmp(&a.0));
+                        self.v4.sort_by_key(|e| std::cmp::Reverse(e.0));
                         self.v4.iter().position(|(l, _)| *l == len).unwrap_or(0)
                     }
                 };
@@ -63,7 +71,7 @@ impl<T> PrefixMap<T> {
                     Some(i) => i,
                     None => {
                         self.v6.push((len, HashMap::new()));
-                        self.v6.sort_by(|a, b| b.0.cmp(&a.0));
+                        self.v6.sort_by_key(|e| std::cmp::Reverse(e.0));
                         self.v6.iter().position(|(l, _)| *l == len).unwrap_or(0)
                     }
                 };
@@ -171,10 +179,22 @@ mod tests {
         m.insert("198.51.100.0".parse().unwrap(), 24, "a");
         m.insert("198.51.0.0".parse().unwrap(), 16, "b");
         m.insert("2001:db8::".parse().unwrap(), 32, "c");
-        assert_eq!(m.longest_match("198.51.100.7".parse().unwrap()), Some((&"a", 24)));
-        assert_eq!(m.longest_match("198.51.7.7".parse().unwrap()), Some((&"b", 16)));
-        assert_eq!(m.longest_match("::ffff:198.51.100.1".parse().unwrap()), Some((&"a", 24)));
-        assert_eq!(m.longest_match("2001:db8:1::1".parse().unwrap()), Some((&"c", 32)));
+        assert_eq!(
+            m.longest_match("198.51.100.7".parse().unwrap()),
+            Some((&"a", 24))
+        );
+        assert_eq!(
+            m.longest_match("198.51.7.7".parse().unwrap()),
+            Some((&"b", 16))
+        );
+        assert_eq!(
+            m.longest_match("::ffff:198.51.100.1".parse().unwrap()),
+            Some((&"a", 24))
+        );
+        assert_eq!(
+            m.longest_match("2001:db8:1::1".parse().unwrap()),
+            Some((&"c", 32))
+        );
         assert_eq!(m.longest_match("203.0.113.1".parse().unwrap()), None);
         assert!(!m.insert("198.51.100.9".parse().unwrap(), 24, "dup"));
     }

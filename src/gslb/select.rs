@@ -75,7 +75,11 @@ impl ClientInfo {
             IpAddr::V4(a) => u128::from(u32::from(a)) << 96,
             IpAddr::V6(a) => u128::from(a),
         };
-        let masked = if bits == 0 { 0 } else { v & (!0u128 << (128 - bits)) };
+        let masked = if bits == 0 {
+            0
+        } else {
+            v & (!0u128 << (128 - bits))
+        };
         // SplitMix64 finalizer over both halves: stable across runs and versions.
         let mut h = (masked as u64) ^ ((masked >> 64) as u64).rotate_left(29) ^ u64::from(bits);
         h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -130,7 +134,11 @@ pub fn decide<'v>(
     };
     let is_cname = matches!(res.answers, Answers::Cnames(_));
     if !is_cname && !view.has_family[family] {
-        trace!(trace, "resource has no {} members -> NODATA", family_name(family));
+        trace!(
+            trace,
+            "resource has no {} members -> NODATA",
+            family_name(family)
+        );
         return d;
     }
     let order: &[DcId] = match &res.route {
@@ -142,7 +150,13 @@ pub fn decide<'v>(
             let m = &gslb.geo_maps[*map];
             let (order, scope, why) = m.order(client.addr);
             d.scope = scope.min(client.ecs_source.unwrap_or(scope));
-            trace!(trace, "route: geo map '{}': {} -> [{}]", m.name, why, names(gslb, order));
+            trace!(
+                trace,
+                "route: geo map '{}': {} -> [{}]",
+                m.name,
+                why,
+                names(gslb, order)
+            );
             order
         }
         Route::All => {
@@ -150,20 +164,40 @@ pub fn decide<'v>(
                 // One CNAME only: the first up datacenter in configuration order.
                 for (i, c) in list.iter().enumerate() {
                     if view.pools[i].up {
-                        trace!(trace, "route: all (DYNC: first up datacenter) -> {}", gslb.dc_name(c.dc));
+                        trace!(
+                            trace,
+                            "route: all (DYNC: first up datacenter) -> {}",
+                            gslb.dc_name(c.dc)
+                        );
                         d.outcome = Outcome::Cname(&c.target);
                         d.dc = Some(c.dc);
                         d.degraded = i > 0;
-                        d.ttl = if d.degraded { res.degraded_ttl } else { res.ttl };
+                        d.ttl = if d.degraded {
+                            res.degraded_ttl
+                        } else {
+                            res.ttl
+                        };
                         return d;
                     }
                 }
                 return all_down(gslb, res, view, family, &[], d, trace);
             }
             let set = &view.union_serving[family];
-            trace!(trace, "route: all -> {} of {} pools up", view.pools.iter().filter(|p| p.up).count(), view.pools.len());
+            trace!(
+                trace,
+                "route: all -> {} of {} pools up",
+                view.pools.iter().filter(|p| p.up).count(),
+                view.pools.len()
+            );
             for p in view.pools.iter() {
-                trace!(trace, "  pool {}: {}/{} members up -> {}", gslb.dc_name(p.dc), p.up_count, p.total, if p.up { "up" } else { "down" });
+                trace!(
+                    trace,
+                    "  pool {}: {}/{} members up -> {}",
+                    gslb.dc_name(p.dc),
+                    p.up_count,
+                    p.total,
+                    if p.up { "up" } else { "down" }
+                );
             }
             if set.is_empty() {
                 return all_down(gslb, res, view, family, &[], d, trace);
@@ -179,17 +213,30 @@ pub fn decide<'v>(
     let mut skipped_down = false;
     for &dc in order {
         let Some(pool) = view.pool(dc) else {
-            trace!(trace, "  {}: no pool in this resource, skipped", gslb.dc_name(dc));
+            trace!(
+                trace,
+                "  {}: no pool in this resource, skipped",
+                gslb.dc_name(dc)
+            );
             continue;
         };
         if let Answers::Cnames(list) = &res.answers {
-            trace!(trace, "  {}: {}", gslb.dc_name(dc), if pool.up { "up" } else { "down" });
+            trace!(
+                trace,
+                "  {}: {}",
+                gslb.dc_name(dc),
+                if pool.up { "up" } else { "down" }
+            );
             if pool.up {
                 let i = view.pool_of_dc[dc as usize] as usize;
                 d.outcome = Outcome::Cname(&list[i].target);
                 d.dc = Some(dc);
                 d.degraded = skipped_down;
-                d.ttl = if skipped_down { res.degraded_ttl } else { res.ttl };
+                d.ttl = if skipped_down {
+                    res.degraded_ttl
+                } else {
+                    res.ttl
+                };
                 return d;
             }
             skipped_down = true;
@@ -197,7 +244,12 @@ pub fn decide<'v>(
         }
         let serving = &pool.serving[family];
         if pool.everyone[family].is_empty() {
-            trace!(trace, "  {}: no {} members, skipped", gslb.dc_name(dc), family_name(family));
+            trace!(
+                trace,
+                "  {}: no {} members, skipped",
+                gslb.dc_name(dc),
+                family_name(family)
+            );
             continue;
         }
         trace!(
@@ -207,13 +259,21 @@ pub fn decide<'v>(
             pool.up_count,
             pool.total,
             min_up_text(res),
-            if pool.up && !serving.is_empty() { "up" } else { "down" }
+            if pool.up && !serving.is_empty() {
+                "up"
+            } else {
+                "down"
+            }
         );
         if pool.up && !serving.is_empty() {
             d.outcome = Outcome::Members(serving);
             d.dc = Some(dc);
             d.degraded = skipped_down;
-            d.ttl = if skipped_down { res.degraded_ttl } else { res.ttl };
+            d.ttl = if skipped_down {
+                res.degraded_ttl
+            } else {
+                res.ttl
+            };
             return d;
         }
         skipped_down = true;
@@ -247,22 +307,38 @@ fn all_down<'v>(
                 d.outcome = Outcome::NoData;
                 return d;
             };
-            trace!(trace, "no pool up; when_all_down: first -> every member of {}", gslb.dc_name(dc));
+            trace!(
+                trace,
+                "no pool up; when_all_down: first -> every member of {}",
+                gslb.dc_name(dc)
+            );
             d.dc = Some(dc);
             d.outcome = match &res.answers {
-                Answers::Cnames(list) => Outcome::Cname(&list[view.pool_of_dc[dc as usize] as usize].target),
-                Answers::Addresses(_) => view.pool(dc).map_or(Outcome::NoData, |p| Outcome::Members(&p.everyone[family])),
+                Answers::Cnames(list) => {
+                    Outcome::Cname(&list[view.pool_of_dc[dc as usize] as usize].target)
+                }
+                Answers::Addresses(_) => view
+                    .pool(dc)
+                    .map_or(Outcome::NoData, |p| Outcome::Members(&p.everyone[family])),
             };
         }
         WhenAllDown::All => {
-            trace!(trace, "no pool up; when_all_down: all -> every member of every pool");
+            trace!(
+                trace,
+                "no pool up; when_all_down: all -> every member of every pool"
+            );
             d.outcome = match &res.answers {
-                Answers::Cnames(list) => first.map_or(Outcome::NoData, |dc| Outcome::Cname(&list[view.pool_of_dc[dc as usize] as usize].target)),
+                Answers::Cnames(list) => first.map_or(Outcome::NoData, |dc| {
+                    Outcome::Cname(&list[view.pool_of_dc[dc as usize] as usize].target)
+                }),
                 Answers::Addresses(_) => Outcome::Members(&view.union_everyone[family]),
             };
         }
         WhenAllDown::Empty => {
-            trace!(trace, "no pool up; when_all_down: empty -> NOERROR, no records");
+            trace!(
+                trace,
+                "no pool up; when_all_down: empty -> NOERROR, no records"
+            );
             d.outcome = Outcome::NoData;
         }
         WhenAllDown::Servfail => {
@@ -276,6 +352,7 @@ fn all_down<'v>(
 /// Most records one answer can hold (the upper bound of `limits.max_answers`).
 pub const MAX_PICK: usize = 1024;
 
+#[allow(clippy::too_many_arguments)]
 /// Chooses records from `set` into `out` (indices into `set.members`); returns how many.
 ///
 /// One subpool group is chosen (by `rotation`, client hash or weighted random), then up to
@@ -327,7 +404,13 @@ pub fn pick(
         .min(n)
         .min(out.len());
     if groups > 1 {
-        trace!(trace, "subpools: {groups} groups; {:?} picks group {} ({} members)", res.answer.pick, g + 1, n);
+        trace!(
+            trace,
+            "subpools: {groups} groups; {:?} picks group {} ({} members)",
+            res.answer.pick,
+            g + 1,
+            n
+        );
     }
     let cap = cap.min(MAX_PICK);
     let equal_weights = members.iter().all(|c| c.weight == members[0].weight);

@@ -95,7 +95,7 @@ impl MemberSet {
         for (w, mut v) in bins {
             // Within a group, address order: readable in explain, irrelevant to answers
             // (they are shuffled).
-            v.sort_by(|a, b| a.rdata.cmp(&b.rdata));
+            v.sort_by_key(|c| c.rdata);
             let start = members.len() as u32;
             members.extend(v);
             groups.push((start, members.len() as u32));
@@ -225,8 +225,14 @@ pub fn compile(gslb: &Gslb, res: &Resource, is_up: &dyn Fn(u32) -> bool) -> Reso
                     up,
                     up_count,
                     total,
-                    serving: [MemberSet::build(s4, subpools), MemberSet::build(s6, subpools)],
-                    everyone: [MemberSet::build(e4, subpools), MemberSet::build(e6, subpools)],
+                    serving: [
+                        MemberSet::build(s4, subpools),
+                        MemberSet::build(s6, subpools),
+                    ],
+                    everyone: [
+                        MemberSet::build(e4, subpools),
+                        MemberSet::build(e6, subpools),
+                    ],
                 });
             }
         }
@@ -251,8 +257,14 @@ pub fn compile(gslb: &Gslb, res: &Resource, is_up: &dyn Fn(u32) -> bool) -> Reso
     ResourceView {
         pools: pools.into_boxed_slice(),
         pool_of_dc,
-        union_serving: [MemberSet::build(u4, subpools), MemberSet::build(u6, subpools)],
-        union_everyone: [MemberSet::build(a4, subpools), MemberSet::build(a6, subpools)],
+        union_serving: [
+            MemberSet::build(u4, subpools),
+            MemberSet::build(u6, subpools),
+        ],
+        union_everyone: [
+            MemberSet::build(a4, subpools),
+            MemberSet::build(a6, subpools),
+        ],
         has_family,
     }
 }
@@ -285,8 +297,10 @@ mod tests {
         let mut c = cands(6, 1);
         c[0].weight = 4;
         let s = MemberSet::build(c, 2);
-        assert_eq!(&*s.group_weight, &[4, 5]);
-        assert_eq!(s.group(0).len(), 1);
+        // LPT: the heavy member first, then the light ones fill the other group up to it.
+        assert_eq!(&*s.group_weight, &[5, 4]);
+        assert_eq!(s.group(0).len(), 2);
+        assert_eq!(s.group(1).len(), 4);
     }
 
     #[test]

@@ -58,7 +58,10 @@ pub fn read_state_file(path: &Path) -> HashMap<IpAddr, bool> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            warn!("health file {}: {e}; its targets count as up", path.display());
+            warn!(
+                "health file {}: {e}; its targets count as up",
+                path.display()
+            );
             return out;
         }
     };
