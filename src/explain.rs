@@ -191,7 +191,7 @@ fn explain_resource(
     let view = &snap.views[index];
     let _ = writeln!(
         out,
-        "resource: {} (ttl {}, degraded ttl {}, check {}, min_up {}, when_all_down {:?}, members {:?})",
+        "resource: {} (ttl {}, degraded ttl {}, check {}, min_up {}, when_all_down {}, members {})",
         res.name,
         res.ttl,
         res.degraded_ttl,

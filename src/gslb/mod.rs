@@ -233,6 +233,36 @@ pub struct GeoMap {
     pub networks: crate::geo::PrefixMap<Vec<DcId>>,
 }
 
+impl std::fmt::Display for WhenAllDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WhenAllDown::First => "first",
+            WhenAllDown::All => "all",
+            WhenAllDown::Empty => "empty",
+            WhenAllDown::Servfail => "servfail",
+        })
+    }
+}
+
+impl std::fmt::Display for Pick {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Pick::RoundRobin => "round_robin",
+            Pick::ClientHash => "client_hash",
+            Pick::WeightedRandom => "weighted_random",
+        })
+    }
+}
+
+impl std::fmt::Display for MembersMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MembersMode::Healthy => "healthy",
+            MembersMode::All => "all",
+        })
+    }
+}
+
 /// Everything GSLB-related from the configuration.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Gslb {

@@ -406,7 +406,7 @@ pub fn pick(
     if groups > 1 {
         trace!(
             trace,
-            "subpools: {groups} groups; {:?} picks group {} ({} members)",
+            "subpools: {groups} groups; {} picks group {} ({} members)",
             res.answer.pick,
             g + 1,
             n
@@ -491,4 +491,335 @@ fn min_up_text(res: &Resource) -> String {
 /// The candidates chosen by [`pick`], for tests and explain.
 pub fn chosen<'a>(set: &'a MemberSet, idx: &'a [u32]) -> impl Iterator<Item = &'a Candidate> + 'a {
     idx.iter().map(move |&i| &set.members[i as usize])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gslb::view::{V4, V6, compile};
+    use crate::gslb::{
+        AnswerPolicy, CnamePool, Datacenter, Member, MembersMode, MinUp, Pool, WhenAllDown,
+    };
+
+    fn gslb_with(dcs: &[&str], res: Resource) -> Gslb {
+        Gslb {
+            datacenters: dcs
+                .iter()
+                .map(|d| Datacenter {
+                    name: d.to_string(),
+                    location: None,
+                })
+                .collect(),
+            resources: vec![res],
+            ..Default::default()
+        }
+    }
+
+    /// Members with targets numbered from `first_target`.
+    fn members(addrs: &[&str], first_target: u32) -> Vec<Member> {
+        addrs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Member {
+                address: a.parse().unwrap(),
+                weight: 1,
+                target: Some(first_target + i as u32),
+            })
+            .collect()
+    }
+
+    fn resource(pools: Vec<Pool>, route: Route) -> Resource {
+        Resource {
+            name: "r".into(),
+            ttl: 30,
+            degraded_ttl: 5,
+            answers: Answers::Addresses(pools),
+            route,
+            min_up: MinUp::Count(1),
+            when_all_down: WhenAllDown::First,
+            answer: AnswerPolicy::default(),
+            members: MembersMode::Healthy,
+            check: Some("c".into()),
+        }
+    }
+
+    fn client(a: &str) -> ClientInfo {
+        ClientInfo {
+            addr: a.parse().unwrap(),
+            ecs_source: None,
+        }
+    }
+
+    /// Two datacenters, msk (targets 0-2) and spb (targets 3-4), failover order msk, spb.
+    fn two_dcs() -> Gslb {
+        let pools = vec![
+            Pool {
+                dc: 0,
+                members: members(&["192.0.2.1", "192.0.2.2", "2001:db8::1"], 0),
+            },
+            Pool {
+                dc: 1,
+                members: members(&["198.51.100.1", "198.51.100.2"], 3),
+            },
+        ];
+        gslb_with(&["msk", "spb"], resource(pools, Route::Order(vec![0, 1])))
+    }
+
+    fn answer(g: &Gslb, down: &[u32], family: usize) -> (Vec<String>, Decision<'static>) {
+        let view = Box::leak(Box::new(compile(g, &g.resources[0], &|t| !down.contains(&t))));
+        let g: &'static Gslb = Box::leak(Box::new(g.clone()));
+        let d = decide(g, &g.resources[0], view, family, &client("10.0.0.1"), &mut NoTrace);
+        let mut out = vec![];
+        if let Outcome::Members(set) = d.outcome {
+            let mut idx = [0u32; MAX_PICK];
+            let n = pick(set, &g.resources[0], 64, &client("10.0.0.1"), 0, &mut Rng::seeded(1), &mut idx, &mut NoTrace);
+            out = chosen(set, &idx[..n]).map(|c| c.address().to_string()).collect();
+            out.sort();
+        }
+        (out, d)
+    }
+
+    #[test]
+    fn first_up_datacenter_answers_with_its_healthy_members() {
+        let g = two_dcs();
+        let (a, d) = answer(&g, &[1], V4);
+        assert_eq!(a, ["192.0.2.1"]);
+        assert_eq!((d.ttl, d.degraded, d.dc), (30, false, Some(0)));
+        let (a, _) = answer(&g, &[], V6);
+        assert_eq!(a, ["2001:db8::1"]);
+    }
+
+    #[test]
+    fn failover_uses_the_degraded_ttl() {
+        let g = two_dcs();
+        let (a, d) = answer(&g, &[0, 1, 2], V4);
+        assert_eq!(a, ["198.51.100.1", "198.51.100.2"]);
+        assert_eq!((d.ttl, d.degraded, d.dc), (5, true, Some(1)));
+    }
+
+    #[test]
+    fn min_up_share_decides_failover() {
+        let mut g = two_dcs();
+        g.resources[0].min_up = MinUp::Percent(50);
+        // msk: 1 of 3 up is below 50%: fail over.
+        assert_eq!(answer(&g, &[0, 2], V4).1.dc, Some(1));
+        // 2 of 3 up: msk stays.
+        assert_eq!(answer(&g, &[2], V4).1.dc, Some(0));
+    }
+
+    #[test]
+    fn a_pool_without_the_family_is_skipped() {
+        let g = two_dcs();
+        // msk's only IPv6 member is down but its IPv4 members keep the pool up: the AAAA answer
+        // has no usable member there, and spb has no IPv6 at all -> all down -> first pool.
+        let (a, d) = answer(&g, &[2], V6);
+        assert_eq!(a, ["2001:db8::1"]);
+        assert!(d.degraded);
+    }
+
+    #[test]
+    fn when_all_down_variants() {
+        let mut g = two_dcs();
+        let all = [0, 1, 2, 3, 4];
+        let (a, d) = answer(&g, &all, V4);
+        assert_eq!(a, ["192.0.2.1", "192.0.2.2"], "first: the first pool, whole");
+        assert_eq!((d.ttl, d.degraded), (5, true));
+        g.resources[0].when_all_down = WhenAllDown::All;
+        assert_eq!(answer(&g, &all, V4).0.len(), 4);
+        g.resources[0].when_all_down = WhenAllDown::Empty;
+        assert_eq!(answer(&g, &all, V4).1.outcome, Outcome::NoData);
+        g.resources[0].when_all_down = WhenAllDown::Servfail;
+        assert_eq!(answer(&g, &all, V4).1.outcome, Outcome::ServFail);
+    }
+
+    #[test]
+    fn route_all_merges_up_pools() {
+        let mut g = two_dcs();
+        g.resources[0].route = Route::All;
+        assert_eq!(answer(&g, &[], V4).0.len(), 4);
+        let (a, d) = answer(&g, &[3, 4], V4);
+        assert_eq!(a, ["192.0.2.1", "192.0.2.2"]);
+        assert!(d.degraded);
+    }
+
+    #[test]
+    fn members_all_answers_down_members_of_an_up_pool() {
+        let mut g = two_dcs();
+        g.resources[0].members = MembersMode::All;
+        let (a, d) = answer(&g, &[1], V4);
+        assert_eq!(a, ["192.0.2.1", "192.0.2.2"]);
+        assert!(!d.degraded);
+    }
+
+    #[test]
+    fn resource_without_the_family_is_nodata() {
+        let pools = vec![Pool {
+            dc: 0,
+            members: members(&["192.0.2.1"], 0),
+        }];
+        let g = gslb_with(&["msk"], resource(pools, Route::Order(vec![0])));
+        let (_, d) = answer(&g, &[], V6);
+        assert_eq!((d.outcome, d.degraded), (Outcome::NoData, false));
+    }
+
+    fn big_pool(n: u32, subpools: u32, pick: Pick) -> Gslb {
+        let ms = (0..n)
+            .map(|i| Member {
+                address: IpAddr::from([10, 1, (i / 250) as u8, (i % 250 + 1) as u8]),
+                weight: 1,
+                target: None,
+            })
+            .collect();
+        let mut r = resource(vec![Pool { dc: 0, members: ms }], Route::All);
+        r.answer = AnswerPolicy {
+            subpools,
+            max: None,
+            pick,
+        };
+        gslb_with(&["eu"], r)
+    }
+
+    #[test]
+    fn seed_case_hundred_members_five_subpools_rotate_evenly() {
+        let g = big_pool(100, 5, Pick::RoundRobin);
+        let view = compile(&g, &g.resources[0], &|_| true);
+        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
+        let Outcome::Members(set) = d.outcome else { panic!() };
+        let mut counts = std::collections::HashMap::new();
+        let mut rng = Rng::seeded(3);
+        for rotation in 0..1000 {
+            let mut idx = [0u32; MAX_PICK];
+            let n = pick(set, &g.resources[0], 64, &client("10.0.0.1"), rotation, &mut rng, &mut idx, &mut NoTrace);
+            assert_eq!(n, 20);
+            let group = rotation as usize % 5;
+            for c in chosen(set, &idx[..n]) {
+                assert!(set.group(group).contains(c), "answer mixes groups");
+                *counts.entry(c.address()).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(counts.len(), 100);
+        assert!(counts.values().all(|&c| c == 200), "every member exactly 200 times");
+    }
+
+    #[test]
+    fn client_hash_keeps_a_network_on_its_group() {
+        let g = big_pool(100, 5, Pick::ClientHash);
+        let view = compile(&g, &g.resources[0], &|_| true);
+        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
+        let Outcome::Members(set) = d.outcome else { panic!() };
+        let group_of = |addr: &str, rot: u64| {
+            let mut idx = [0u32; MAX_PICK];
+            let n = pick(set, &g.resources[0], 64, &client(addr), rot, &mut Rng::seeded(rot), &mut idx, &mut NoTrace);
+            let mut v: Vec<_> = chosen(set, &idx[..n]).map(|c| c.address()).collect();
+            v.sort();
+            v
+        };
+        // Same /24, different hosts and rotations: same group.
+        assert_eq!(group_of("198.51.100.1", 0), group_of("198.51.100.200", 7));
+        // Many networks reach every group.
+        let mut groups = std::collections::HashSet::new();
+        for i in 0..50u8 {
+            groups.insert(group_of(&format!("203.0.{i}.1"), 0));
+        }
+        assert_eq!(groups.len(), 5);
+    }
+
+    #[test]
+    fn weight_three_is_answered_three_times_as_often() {
+        let mut g = big_pool(2, 1, Pick::RoundRobin);
+        if let Answers::Addresses(p) = &mut g.resources[0].answers {
+            p[0].members[1].weight = 3;
+        }
+        g.resources[0].answer.max = Some(1);
+        let view = compile(&g, &g.resources[0], &|_| true);
+        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
+        let Outcome::Members(set) = d.outcome else { panic!() };
+        let heavy = IpAddr::from([10, 1, 0, 2]);
+        let mut rng = Rng::seeded(42);
+        let n = 40_000u32;
+        let mut hits = 0u32;
+        for _ in 0..n {
+            let mut idx = [0u32; MAX_PICK];
+            let k = pick(set, &g.resources[0], 64, &client("10.0.0.1"), 0, &mut rng, &mut idx, &mut NoTrace);
+            assert_eq!(k, 1);
+            if set.members[idx[0] as usize].address() == heavy {
+                hits += 1;
+            }
+        }
+        // p = 3/4; sigma = sqrt(n p (1-p)) ~ 86.6; accept 5 sigma.
+        let expected = f64::from(n) * 0.75;
+        assert!((f64::from(hits) - expected).abs() < 5.0 * 86.6, "hits {hits}");
+    }
+
+    #[test]
+    fn weighted_max_k_is_distinct_and_favours_heavy_members() {
+        let mut g = big_pool(10, 1, Pick::RoundRobin);
+        if let Answers::Addresses(p) = &mut g.resources[0].answers {
+            p[0].members[0].weight = 10;
+        }
+        g.resources[0].answer.max = Some(3);
+        let view = compile(&g, &g.resources[0], &|_| true);
+        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
+        let Outcome::Members(set) = d.outcome else { panic!() };
+        let heavy = IpAddr::from([10, 1, 0, 1]);
+        let mut rng = Rng::seeded(9);
+        let mut heavy_hits = 0;
+        for _ in 0..2000 {
+            let mut idx = [0u32; MAX_PICK];
+            let k = pick(set, &g.resources[0], 64, &client("10.0.0.1"), 0, &mut rng, &mut idx, &mut NoTrace);
+            assert_eq!(k, 3);
+            let mut v: Vec<_> = idx[..k].to_vec();
+            v.sort();
+            v.dedup();
+            assert_eq!(v.len(), 3, "sampling is without replacement");
+            heavy_hits += chosen(set, &idx[..k]).filter(|c| c.address() == heavy).count();
+        }
+        // A light member is in ~ (3 - P(heavy)) / 9 of answers (< 25%); the heavy one in > 90%.
+        assert!(heavy_hits > 1800, "{heavy_hits}");
+    }
+
+    #[test]
+    fn global_max_answers_caps_the_answer() {
+        let g = big_pool(50, 1, Pick::RoundRobin);
+        let view = compile(&g, &g.resources[0], &|_| true);
+        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
+        let Outcome::Members(set) = d.outcome else { panic!() };
+        let mut idx = [0u32; MAX_PICK];
+        let n = pick(set, &g.resources[0], 8, &client("10.0.0.1"), 0, &mut Rng::seeded(1), &mut idx, &mut NoTrace);
+        assert_eq!(n, 8);
+    }
+
+    #[test]
+    fn dync_fails_over_by_probe_state() {
+        let mut r = resource(Vec::new(), Route::Order(vec![0, 1]));
+        r.answers = Answers::Cnames(vec![
+            CnamePool {
+                dc: 0,
+                target: b"\x01a\x00".to_vec().into(),
+                health: Some(0),
+            },
+            CnamePool {
+                dc: 1,
+                target: b"\x01b\x00".to_vec().into(),
+                health: Some(1),
+            },
+        ]);
+        let g = gslb_with(&["msk", "spb"], r);
+        let (_, d) = answer(&g, &[], V4);
+        assert_eq!((d.outcome, d.ttl), (Outcome::Cname(b"\x01a\x00"), 30));
+        let (_, d) = answer(&g, &[0], V4);
+        assert_eq!((d.outcome, d.ttl), (Outcome::Cname(b"\x01b\x00"), 5));
+    }
+
+    #[test]
+    fn trace_explains_the_decision() {
+        let g = two_dcs();
+        let view = compile(&g, &g.resources[0], &|t| t != 0 && t != 1 && t != 2);
+        let mut lines = Lines::default();
+        decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut lines);
+        let text = lines.0.join("\n");
+        assert!(text.contains("route: order [msk, spb]"), "{text}");
+        assert!(text.contains("msk: 0/3 members up"), "{text}");
+        assert!(text.contains("spb: 2/2 members up"), "{text}");
+    }
 }
