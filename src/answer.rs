@@ -52,9 +52,15 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
     };
     let limit = size_limit(snap, &q, client.transport);
     let mut w = Writer::new(out, limit);
-    // Echo opcode and RD; QR set; AA/TC/RA/AD/Z/CD clear. CD only means something to a
-    // validating resolver; like Knot we do not echo it (RFC 1035 §4.1.1).
-    let base_flags = flag::QR | (q.flags & (0x7800 | flag::RD));
+    // Echo the opcode, and RD for standard queries; QR set; AA/TC/RA/AD/Z/CD clear. CD only
+    // means something to a validating resolver; like Knot we do not echo it. For opcodes we do
+    // not implement nothing of the request is echoed but the opcode (as BIND; RFC 8906 §8.1.4).
+    let rd = if q.opcode() == 0 {
+        q.flags & flag::RD
+    } else {
+        0
+    };
+    let base_flags = flag::QR | (q.flags & 0x7800) | rd;
     w.set_header(q.id, base_flags);
     if let Some(question) = &q.question {
         // The question always fits: it came in a packet no larger than the limit... unless the

@@ -21,7 +21,12 @@ use crate::wire::MAX_MESSAGE;
 const STOP_POLL: Duration = Duration::from_millis(200);
 
 /// Opens `count` sockets on `addr` sharing the port.
+///
+/// SO_REUSEPORT would also let us join a port another process already holds with the same
+/// option (and silently split its traffic), so first bind once without it: that fails with
+/// "address in use" if anyone else is there.
 pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<UdpSocket>> {
+    drop(UdpSocket::bind(addr)?);
     (0..count.max(1))
         .map(|_| {
             let domain = if addr.is_ipv4() {
