@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::gslb::{DcId, GeoMap};
 
@@ -121,7 +121,7 @@ impl<T> PrefixMap<T> {
 /// Which rule of a geo map decided (for explain; formatting happens only there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GeoMatch {
-    /// An operator network of this prefix length.
+    /// An operator network (network address and prefix length).
     Network(IpAddr, u8),
     /// Nothing matched.
     Default,
@@ -130,7 +130,7 @@ pub enum GeoMatch {
 impl fmt::Display for GeoMatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GeoMatch::Network(a, l) => write!(f, "client {a} in network /{l}"),
+            GeoMatch::Network(a, l) => write!(f, "network {a}/{l} matched"),
             GeoMatch::Default => write!(f, "no network matched, default order"),
         }
     }
@@ -140,9 +140,20 @@ impl GeoMap {
     /// The datacenter order for a client, the ECS scope it implies, and why.
     pub fn order(&self, client: IpAddr) -> (&[DcId], u8, GeoMatch) {
         if let Some((dcs, len)) = self.networks.longest_match(client) {
-            return (dcs, len, GeoMatch::Network(client, len));
+            return (dcs, len, GeoMatch::Network(network_of(client, len), len));
         }
         (&self.default, 0, GeoMatch::Default)
+    }
+}
+
+/// The network address of `addr` under a prefix of `len` bits.
+pub fn network_of(addr: IpAddr, len: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(a) => Ipv4Addr::from(mask4(u32::from(a), len.min(32))).into(),
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => Ipv4Addr::from(mask4(u32::from(v4), len.min(32))).into(),
+            None => Ipv6Addr::from(mask6(u128::from(a), len.min(128))).into(),
+        },
     }
 }
 

@@ -152,8 +152,9 @@ pub fn decide<'v>(
             d.scope = scope.min(client.ecs_source.unwrap_or(scope));
             trace!(
                 trace,
-                "route: geo map '{}': {} -> [{}]",
+                "route: geo map '{}': client {}: {} -> [{}]",
                 m.name,
+                client.addr,
                 why,
                 names(gslb, order)
             );
@@ -566,14 +567,34 @@ mod tests {
     }
 
     fn answer(g: &Gslb, down: &[u32], family: usize) -> (Vec<String>, Decision<'static>) {
-        let view = Box::leak(Box::new(compile(g, &g.resources[0], &|t| !down.contains(&t))));
+        let view = Box::leak(Box::new(compile(g, &g.resources[0], &|t| {
+            !down.contains(&t)
+        })));
         let g: &'static Gslb = Box::leak(Box::new(g.clone()));
-        let d = decide(g, &g.resources[0], view, family, &client("10.0.0.1"), &mut NoTrace);
+        let d = decide(
+            g,
+            &g.resources[0],
+            view,
+            family,
+            &client("10.0.0.1"),
+            &mut NoTrace,
+        );
         let mut out = vec![];
         if let Outcome::Members(set) = d.outcome {
             let mut idx = [0u32; MAX_PICK];
-            let n = pick(set, &g.resources[0], 64, &client("10.0.0.1"), 0, &mut Rng::seeded(1), &mut idx, &mut NoTrace);
-            out = chosen(set, &idx[..n]).map(|c| c.address().to_string()).collect();
+            let n = pick(
+                set,
+                &g.resources[0],
+                64,
+                &client("10.0.0.1"),
+                0,
+                &mut Rng::seeded(1),
+                &mut idx,
+                &mut NoTrace,
+            );
+            out = chosen(set, &idx[..n])
+                .map(|c| c.address().to_string())
+                .collect();
             out.sort();
         }
         (out, d)
@@ -622,7 +643,11 @@ mod tests {
         let mut g = two_dcs();
         let all = [0, 1, 2, 3, 4];
         let (a, d) = answer(&g, &all, V4);
-        assert_eq!(a, ["192.0.2.1", "192.0.2.2"], "first: the first pool, whole");
+        assert_eq!(
+            a,
+            ["192.0.2.1", "192.0.2.2"],
+            "first: the first pool, whole"
+        );
         assert_eq!((d.ttl, d.degraded), (5, true));
         g.resources[0].when_all_down = WhenAllDown::All;
         assert_eq!(answer(&g, &all, V4).0.len(), 4);
@@ -683,13 +708,31 @@ mod tests {
     fn seed_case_hundred_members_five_subpools_rotate_evenly() {
         let g = big_pool(100, 5, Pick::RoundRobin);
         let view = compile(&g, &g.resources[0], &|_| true);
-        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
-        let Outcome::Members(set) = d.outcome else { panic!() };
+        let d = decide(
+            &g,
+            &g.resources[0],
+            &view,
+            V4,
+            &client("10.0.0.1"),
+            &mut NoTrace,
+        );
+        let Outcome::Members(set) = d.outcome else {
+            panic!()
+        };
         let mut counts = std::collections::HashMap::new();
         let mut rng = Rng::seeded(3);
         for rotation in 0..1000 {
             let mut idx = [0u32; MAX_PICK];
-            let n = pick(set, &g.resources[0], 64, &client("10.0.0.1"), rotation, &mut rng, &mut idx, &mut NoTrace);
+            let n = pick(
+                set,
+                &g.resources[0],
+                64,
+                &client("10.0.0.1"),
+                rotation,
+                &mut rng,
+                &mut idx,
+                &mut NoTrace,
+            );
             assert_eq!(n, 20);
             let group = rotation as usize % 5;
             for c in chosen(set, &idx[..n]) {
@@ -698,18 +741,39 @@ mod tests {
             }
         }
         assert_eq!(counts.len(), 100);
-        assert!(counts.values().all(|&c| c == 200), "every member exactly 200 times");
+        assert!(
+            counts.values().all(|&c| c == 200),
+            "every member exactly 200 times"
+        );
     }
 
     #[test]
     fn client_hash_keeps_a_network_on_its_group() {
         let g = big_pool(100, 5, Pick::ClientHash);
         let view = compile(&g, &g.resources[0], &|_| true);
-        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
-        let Outcome::Members(set) = d.outcome else { panic!() };
+        let d = decide(
+            &g,
+            &g.resources[0],
+            &view,
+            V4,
+            &client("10.0.0.1"),
+            &mut NoTrace,
+        );
+        let Outcome::Members(set) = d.outcome else {
+            panic!()
+        };
         let group_of = |addr: &str, rot: u64| {
             let mut idx = [0u32; MAX_PICK];
-            let n = pick(set, &g.resources[0], 64, &client(addr), rot, &mut Rng::seeded(rot), &mut idx, &mut NoTrace);
+            let n = pick(
+                set,
+                &g.resources[0],
+                64,
+                &client(addr),
+                rot,
+                &mut Rng::seeded(rot),
+                &mut idx,
+                &mut NoTrace,
+            );
             let mut v: Vec<_> = chosen(set, &idx[..n]).map(|c| c.address()).collect();
             v.sort();
             v
@@ -732,15 +796,33 @@ mod tests {
         }
         g.resources[0].answer.max = Some(1);
         let view = compile(&g, &g.resources[0], &|_| true);
-        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
-        let Outcome::Members(set) = d.outcome else { panic!() };
+        let d = decide(
+            &g,
+            &g.resources[0],
+            &view,
+            V4,
+            &client("10.0.0.1"),
+            &mut NoTrace,
+        );
+        let Outcome::Members(set) = d.outcome else {
+            panic!()
+        };
         let heavy = IpAddr::from([10, 1, 0, 2]);
         let mut rng = Rng::seeded(42);
         let n = 40_000u32;
         let mut hits = 0u32;
         for _ in 0..n {
             let mut idx = [0u32; MAX_PICK];
-            let k = pick(set, &g.resources[0], 64, &client("10.0.0.1"), 0, &mut rng, &mut idx, &mut NoTrace);
+            let k = pick(
+                set,
+                &g.resources[0],
+                64,
+                &client("10.0.0.1"),
+                0,
+                &mut rng,
+                &mut idx,
+                &mut NoTrace,
+            );
             assert_eq!(k, 1);
             if set.members[idx[0] as usize].address() == heavy {
                 hits += 1;
@@ -748,7 +830,10 @@ mod tests {
         }
         // p = 3/4; sigma = sqrt(n p (1-p)) ~ 86.6; accept 5 sigma.
         let expected = f64::from(n) * 0.75;
-        assert!((f64::from(hits) - expected).abs() < 5.0 * 86.6, "hits {hits}");
+        assert!(
+            (f64::from(hits) - expected).abs() < 5.0 * 86.6,
+            "hits {hits}"
+        );
     }
 
     #[test]
@@ -759,20 +844,40 @@ mod tests {
         }
         g.resources[0].answer.max = Some(3);
         let view = compile(&g, &g.resources[0], &|_| true);
-        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
-        let Outcome::Members(set) = d.outcome else { panic!() };
+        let d = decide(
+            &g,
+            &g.resources[0],
+            &view,
+            V4,
+            &client("10.0.0.1"),
+            &mut NoTrace,
+        );
+        let Outcome::Members(set) = d.outcome else {
+            panic!()
+        };
         let heavy = IpAddr::from([10, 1, 0, 1]);
         let mut rng = Rng::seeded(9);
         let mut heavy_hits = 0;
         for _ in 0..2000 {
             let mut idx = [0u32; MAX_PICK];
-            let k = pick(set, &g.resources[0], 64, &client("10.0.0.1"), 0, &mut rng, &mut idx, &mut NoTrace);
+            let k = pick(
+                set,
+                &g.resources[0],
+                64,
+                &client("10.0.0.1"),
+                0,
+                &mut rng,
+                &mut idx,
+                &mut NoTrace,
+            );
             assert_eq!(k, 3);
             let mut v: Vec<_> = idx[..k].to_vec();
             v.sort();
             v.dedup();
             assert_eq!(v.len(), 3, "sampling is without replacement");
-            heavy_hits += chosen(set, &idx[..k]).filter(|c| c.address() == heavy).count();
+            heavy_hits += chosen(set, &idx[..k])
+                .filter(|c| c.address() == heavy)
+                .count();
         }
         // A light member is in ~ (3 - P(heavy)) / 9 of answers (< 25%); the heavy one in > 90%.
         assert!(heavy_hits > 1800, "{heavy_hits}");
@@ -782,10 +887,28 @@ mod tests {
     fn global_max_answers_caps_the_answer() {
         let g = big_pool(50, 1, Pick::RoundRobin);
         let view = compile(&g, &g.resources[0], &|_| true);
-        let d = decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut NoTrace);
-        let Outcome::Members(set) = d.outcome else { panic!() };
+        let d = decide(
+            &g,
+            &g.resources[0],
+            &view,
+            V4,
+            &client("10.0.0.1"),
+            &mut NoTrace,
+        );
+        let Outcome::Members(set) = d.outcome else {
+            panic!()
+        };
         let mut idx = [0u32; MAX_PICK];
-        let n = pick(set, &g.resources[0], 8, &client("10.0.0.1"), 0, &mut Rng::seeded(1), &mut idx, &mut NoTrace);
+        let n = pick(
+            set,
+            &g.resources[0],
+            8,
+            &client("10.0.0.1"),
+            0,
+            &mut Rng::seeded(1),
+            &mut idx,
+            &mut NoTrace,
+        );
         assert_eq!(n, 8);
     }
 
@@ -816,7 +939,14 @@ mod tests {
         let g = two_dcs();
         let view = compile(&g, &g.resources[0], &|t| t != 0 && t != 1 && t != 2);
         let mut lines = Lines::default();
-        decide(&g, &g.resources[0], &view, V4, &client("10.0.0.1"), &mut lines);
+        decide(
+            &g,
+            &g.resources[0],
+            &view,
+            V4,
+            &client("10.0.0.1"),
+            &mut lines,
+        );
         let text = lines.0.join("\n");
         assert!(text.contains("route: order [msk, spb]"), "{text}");
         assert!(text.contains("msk: 0/3 members up"), "{text}");

@@ -233,6 +233,12 @@ check any-udp    "ANY over UDP is minimal (one RRset)" rcode=NOERROR +aa -tc rrs
 check any-tcp    "ANY over TCP is minimal (one RRset)" rcode=NOERROR +aa rrsets=1 -- q_dig +norec +tcp $ZONE ANY
 check case       "query case preserved"   rcode=NOERROR +aa an=2 "~^;WwW\.ExAmPlE\.cOm\.${S}IN${S}A$" "~A${S}192\.0\.2\.10$" -- q_dig +norec WwW.ExAmPlE.cOm A
 check case-mx    "case preserved (PDNS exAmplE.com MX)" rcode=NOERROR +aa an=1 "~^;exAmplE\.com\.${S}IN${S}MX$" "~MX${S}10 mail\.[^[:space:]]+$" -- q_dig +norec exAmplE.com MX
+# --- GSLB resources of the example (dynadns.yaml) ---------------------------------------------
+check gslb-app   "app A: geo default order, msk up"  rcode=NOERROR +aa an=2 "~^app\.$ZONE\.${S}30${S}IN${S}A${S}192\.0\.2\.1[01]$" -- q_dig +norec app.$ZONE A
+check gslb-ecs   "app A with ECS from the spb prefix" rcode=NOERROR +aa an=2 "~A${S}198\.51\.100\.1[01]$" "~CLIENT-SUBNET: 198\.51\.100\.0/24/24" -- q_dig +norec +subnet=198.51.100.0/24 app.$ZONE A
+check gslb-aaaa  "app AAAA: IPv6 members only"       rcode=NOERROR +aa an=1 "~AAAA${S}2001:db8::10$" -- q_dig +norec app.$ZONE AAAA
+check gslb-rtb   "rtb A: 20 of 100 per answer, no TC without EDNS" rcode=NOERROR +aa -tc an=20 "size<=512" -- q_dig +norec +noedns +ignore rtb.$ZONE A
+check gslb-dync  "api: DYNC CNAME to the first datacenter" rcode=NOERROR +aa an=1 "~CNAME${S}api-msk\.example\.net\.$" -- q_kdig +norec api.$ZONE A
 # The brief asks for NOTIMP; the tsv row axfr-refused prefers REFUSED/NOTAUTH: both are refusals.
 check axfr       "AXFR over TCP refused (NOTIMP; REFUSED/NOTAUTH accepted)" rcode='NOTIMP|REFUSED|NOTAUTH' -- q_kdig +tcp $ZONE AXFR
 check noedns-udp "www over UDP without EDNS is not truncated" rcode=NOERROR -tc an=2 noopt "~UDP\)" -- q_dig +noedns +ignore +norec www.$ZONE A
