@@ -55,6 +55,9 @@ struct Reply {
 
 #[test]
 fn nsd_qtest_unsigned() {
+    if !common::conformance_available() {
+        return;
+    }
     let zone_path = common::conformance_data("nsd-tpkg/qtest/unsigned.zone");
     let qfile = std::fs::read_to_string(common::conformance_data("nsd-tpkg/qtest/unsigned.qfile"))
         .expect("read qfile");

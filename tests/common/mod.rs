@@ -62,6 +62,26 @@ limits:
   edns_udp_payload: 1232
 ";
 
+/// Whether the shared conformance data is there. Without it (a lone clone of the repository)
+/// the conformance tests skip with a message, unless `DYNADNS_REQUIRE_CONFORMANCE=1` (set by
+/// `.ci/run`) makes its absence a failure.
+pub fn conformance_available() -> bool {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
+    if dir.is_dir() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("DYNADNS_REQUIRE_CONFORMANCE").is_none(),
+        "conformance data {} is missing (expected the shared checkout next to the repository)",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED: conformance data {} is not next to the repository",
+        dir.display()
+    );
+    false
+}
+
 /// Path of a file or folder in the shared conformance data (`../shared/conformance/`
 /// next to the repository), which is used by reference and never copied into the repo.
 pub fn conformance_data(relative: &str) -> PathBuf {
