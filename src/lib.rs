@@ -11,9 +11,12 @@
 //! - [`snapshot`]: the immutable [`snapshot::Snapshot`] the query path reads through `arc-swap`.
 //! - [`wire`]: packet parsing and response writing; knows DNS, not zones.
 //! - [`answer`]: one query in, one response out; no locks, no allocation.
+//! - [`health`] probes targets and publishes states; [`admin`] serves /status, /metrics and
+//!   forced states over HTTP.
 //! - [`server`]: UDP worker threads, TCP tasks, reload on SIGHUP, graceful stop.
 //! - [`explain`]: the decision path for one name and client, for operators.
 
+pub mod admin;
 pub mod answer;
 pub mod config;
 pub mod diag;

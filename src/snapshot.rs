@@ -58,18 +58,25 @@ fn txt_rdata(s: &str) -> Option<Box<[u8]>> {
 }
 
 impl Snapshot {
-    /// Builds a snapshot from a freshly loaded configuration.
+    /// Builds a snapshot from a freshly loaded configuration, with the health states known
+    /// without probing (for `check` and `explain`).
     pub fn build(loaded: Loaded, generation: u64) -> Snapshot {
         let Loaded { config, zones } = loaded;
-        Snapshot::from_parts(&config, zones, generation)
+        let health = initial_states(&config.gslb);
+        Snapshot::assemble(&config, Arc::new(zones), generation, health)
     }
 
-    fn from_parts(config: &ServerConfig, zones: ZoneSet, generation: u64) -> Snapshot {
+    /// Builds a snapshot from its parts: the server's path at start, reload and health changes.
+    pub fn assemble(
+        config: &ServerConfig,
+        zones: Arc<ZoneSet>,
+        generation: u64,
+        health: HealthStates,
+    ) -> Snapshot {
         let gslb = Arc::new(config.gslb.clone());
-        let health = initial_states(&gslb);
         Snapshot {
             views: compile_all(&gslb, &health),
-            zones: Arc::new(zones),
+            zones,
             gslb,
             health,
             limits: config.limits.clone(),
@@ -87,7 +94,7 @@ impl Snapshot {
 pub fn compile_all(gslb: &Gslb, health: &HealthStates) -> Box<[ResourceView]> {
     gslb.resources
         .iter()
-        .map(|r| compile(gslb, r, &|t| health.is_up(t)))
+        .map(|r| compile(gslb, r, &|t| health.is_up(t), &health.overrides))
         .collect()
 }
 

@@ -83,6 +83,10 @@ pub struct ServerConfig {
     pub resources: KnownResources,
     /// Datacenters, checks, geo maps and resources.
     pub gslb: crate::gslb::Gslb,
+    /// Prober settings.
+    pub health: crate::health::monitor::HealthSettings,
+    /// Token required for admin API calls that change state (None: no token).
+    pub admin_token: Option<String>,
 }
 
 /// A complete configuration: the server file and every zone.
@@ -96,6 +100,8 @@ pub struct Loaded {
 
 const TOP_KEYS: &[&str] = &[
     "listen",
+    "health",
+    "admin",
     "zones",
     "geoip",
     "limits",
@@ -306,6 +312,48 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     }
 
     let gslb = gslb::parse(&mut cx, &top, &base);
+    let mut health = crate::health::monitor::HealthSettings {
+        state_file: Some(base.join("dynadns.state.json")),
+        ..Default::default()
+    };
+    if let Some(h) = top.get("health") {
+        let hm = cx.map(
+            h,
+            "health",
+            &["state_file", "state_max_age", "max_in_flight"],
+        );
+        if let Some(f) = hm.get("state_file") {
+            health.state_file = match f.as_str() {
+                Some("") | None => None,
+                Some(p) => Some(base.join(p)),
+            };
+        }
+        if let Some(v) = hm
+            .get("state_max_age")
+            .and_then(|n| cx.duration(n, "state_max_age"))
+        {
+            health.state_max_age = v;
+        }
+        if let Some(v) = hm
+            .get("max_in_flight")
+            .and_then(|n| cx.number(n, "max_in_flight", 1, 100_000))
+        {
+            health.max_in_flight = v as usize;
+        }
+    }
+    let mut admin_token = None;
+    if let Some(a) = top.get("admin") {
+        let am = cx.map(a, "admin", &["token"]);
+        if let Some(t) = am.get("token") {
+            match t.as_str() {
+                Some(v) if v.len() >= 16 => admin_token = Some(v.to_string()),
+                _ => {
+                    cx.err(t, "admin token must be a string of at least 16 characters")
+                        .hint = Some("generate one with: head -c 24 /dev/urandom | base64".into());
+                }
+            }
+        }
+    }
     let mut resources = KnownResources::default();
     for (i, r) in gslb.resources.iter().enumerate() {
         match r.answers {
@@ -323,6 +371,8 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         server,
         resources,
         gslb,
+        health,
+        admin_token,
     };
     let zones = load_zones(&config, &mut cx.diags);
     if cx.diags.is_empty() {

@@ -263,6 +263,59 @@ impl std::fmt::Display for MembersMode {
     }
 }
 
+/// An operator's decision that beats the probes (admin API, kept in the state file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Force {
+    /// Treat as up whatever the probes say.
+    Up,
+    /// Treat as down: out of answers, but still a candidate for `when_all_down`.
+    Down,
+    /// Take out of every answer, `when_all_down` included; probes go on, so the real state
+    /// is known when the drain is cleared.
+    Drain,
+}
+
+impl std::fmt::Display for Force {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Force::Up => "up",
+            Force::Down => "down",
+            Force::Drain => "drain",
+        })
+    }
+}
+
+/// Forced states by name, as operators set them. The most specific one applies: a member's,
+/// then its pool's (resource and datacenter), then its datacenter's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Overrides {
+    /// By member address (every pool that lists the address).
+    #[serde(default)]
+    pub members: std::collections::BTreeMap<IpAddr, Force>,
+    /// By "resource/datacenter".
+    #[serde(default)]
+    pub pools: std::collections::BTreeMap<String, Force>,
+    /// By datacenter name, across resources.
+    #[serde(default)]
+    pub datacenters: std::collections::BTreeMap<String, Force>,
+}
+
+impl Overrides {
+    /// The force on a pool: its own, else its datacenter's.
+    pub fn pool(&self, resource: &str, dc: &str) -> Option<Force> {
+        self.pools
+            .get(&format!("{resource}/{dc}"))
+            .or_else(|| self.datacenters.get(dc))
+            .copied()
+    }
+
+    /// Whether nothing is forced.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty() && self.pools.is_empty() && self.datacenters.is_empty()
+    }
+}
+
 /// Everything GSLB-related from the configuration.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Gslb {

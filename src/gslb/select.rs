@@ -298,7 +298,7 @@ fn all_down<'v>(
         .copied()
         .chain(view.pools.iter().map(|p| p.dc))
         .find(|&dc| match (&res.answers, view.pool(dc)) {
-            (Answers::Cnames(_), Some(_)) => true,
+            (Answers::Cnames(_), Some(p)) => p.total > 0,
             (Answers::Addresses(_), Some(p)) => !p.everyone[family].is_empty(),
             _ => false,
         });
@@ -499,7 +499,8 @@ mod tests {
     use super::*;
     use crate::gslb::view::{V4, V6, compile};
     use crate::gslb::{
-        AnswerPolicy, CnamePool, Datacenter, Member, MembersMode, MinUp, Pool, WhenAllDown,
+        AnswerPolicy, CnamePool, Datacenter, Force, Member, MembersMode, MinUp, Overrides, Pool,
+        WhenAllDown,
     };
 
     fn gslb_with(dcs: &[&str], res: Resource) -> Gslb {
@@ -567,9 +568,12 @@ mod tests {
     }
 
     fn answer(g: &Gslb, down: &[u32], family: usize) -> (Vec<String>, Decision<'static>) {
-        let view = Box::leak(Box::new(compile(g, &g.resources[0], &|t| {
-            !down.contains(&t)
-        })));
+        let view = Box::leak(Box::new(compile(
+            g,
+            &g.resources[0],
+            &|t| !down.contains(&t),
+            &Overrides::default(),
+        )));
         let g: &'static Gslb = Box::leak(Box::new(g.clone()));
         let d = decide(
             g,
@@ -707,7 +711,7 @@ mod tests {
     #[test]
     fn seed_case_hundred_members_five_subpools_rotate_evenly() {
         let g = big_pool(100, 5, Pick::RoundRobin);
-        let view = compile(&g, &g.resources[0], &|_| true);
+        let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
         let d = decide(
             &g,
             &g.resources[0],
@@ -750,7 +754,7 @@ mod tests {
     #[test]
     fn client_hash_keeps_a_network_on_its_group() {
         let g = big_pool(100, 5, Pick::ClientHash);
-        let view = compile(&g, &g.resources[0], &|_| true);
+        let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
         let d = decide(
             &g,
             &g.resources[0],
@@ -795,7 +799,7 @@ mod tests {
             p[0].members[1].weight = 3;
         }
         g.resources[0].answer.max = Some(1);
-        let view = compile(&g, &g.resources[0], &|_| true);
+        let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
         let d = decide(
             &g,
             &g.resources[0],
@@ -843,7 +847,7 @@ mod tests {
             p[0].members[0].weight = 10;
         }
         g.resources[0].answer.max = Some(3);
-        let view = compile(&g, &g.resources[0], &|_| true);
+        let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
         let d = decide(
             &g,
             &g.resources[0],
@@ -886,7 +890,7 @@ mod tests {
     #[test]
     fn global_max_answers_caps_the_answer() {
         let g = big_pool(50, 1, Pick::RoundRobin);
-        let view = compile(&g, &g.resources[0], &|_| true);
+        let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
         let d = decide(
             &g,
             &g.resources[0],
@@ -934,10 +938,81 @@ mod tests {
         assert_eq!((d.outcome, d.ttl), (Outcome::Cname(b"\x01b\x00"), 5));
     }
 
+    fn answer_forced(g: &Gslb, down: &[u32], o: &Overrides) -> (Vec<String>, Option<DcId>) {
+        let view = compile(g, &g.resources[0], &|t| !down.contains(&t), o);
+        let d = decide(
+            g,
+            &g.resources[0],
+            &view,
+            V4,
+            &client("10.0.0.1"),
+            &mut NoTrace,
+        );
+        let mut out = vec![];
+        if let Outcome::Members(set) = d.outcome {
+            let mut idx = [0u32; MAX_PICK];
+            let n = pick(
+                set,
+                &g.resources[0],
+                64,
+                &client("10.0.0.1"),
+                0,
+                &mut Rng::seeded(1),
+                &mut idx,
+                &mut NoTrace,
+            );
+            out = chosen(set, &idx[..n])
+                .map(|c| c.address().to_string())
+                .collect();
+            out.sort();
+        }
+        (out, d.dc)
+    }
+
+    #[test]
+    fn overrides_beat_probes_most_specific_first() {
+        let g = two_dcs();
+        let mut o = Overrides::default();
+        // A whole datacenter forced down fails over although its members are up.
+        o.datacenters.insert("msk".into(), Force::Down);
+        assert_eq!(answer_forced(&g, &[], &o).1, Some(1));
+        // A member forced up beats its datacenter's force.
+        o.members.insert("192.0.2.2".parse().unwrap(), Force::Up);
+        assert_eq!(
+            answer_forced(&g, &[], &o),
+            (vec!["192.0.2.2".to_string()], Some(0))
+        );
+        // A pool forced up is answered even though every probe failed.
+        let mut o = Overrides::default();
+        o.pools.insert("r/msk".into(), Force::Up);
+        assert_eq!(
+            answer_forced(&g, &[0, 1, 2], &o).0,
+            ["192.0.2.1", "192.0.2.2"]
+        );
+    }
+
+    #[test]
+    fn drained_pools_are_not_even_a_last_resort() {
+        let g = two_dcs();
+        let mut o = Overrides::default();
+        o.datacenters.insert("msk".into(), Force::Drain);
+        // Everything is down: `first` falls back to spb, never to the drained msk.
+        assert_eq!(answer_forced(&g, &[0, 1, 2, 3, 4], &o).1, Some(1));
+        // A drained member leaves the answer while its pool stays up.
+        let mut o = Overrides::default();
+        o.members.insert("192.0.2.1".parse().unwrap(), Force::Drain);
+        assert_eq!(answer_forced(&g, &[], &o).0, ["192.0.2.2"]);
+    }
+
     #[test]
     fn trace_explains_the_decision() {
         let g = two_dcs();
-        let view = compile(&g, &g.resources[0], &|t| t != 0 && t != 1 && t != 2);
+        let view = compile(
+            &g,
+            &g.resources[0],
+            &|t| t != 0 && t != 1 && t != 2,
+            &Overrides::default(),
+        );
         let mut lines = Lines::default();
         decide(
             &g,

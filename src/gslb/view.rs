@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use super::{Answers, DcId, Gslb, MembersMode, MinUp, Resource};
+use super::{Answers, DcId, Force, Gslb, MembersMode, MinUp, Overrides, Resource};
 
 /// Index of the IPv4 member sets.
 pub const V4: usize = 0;
@@ -133,8 +133,10 @@ pub struct PoolView {
     pub total: u32,
     /// Members answered when this pool is chosen, per family.
     pub serving: [MemberSet; 2],
-    /// Every member with weight > 0, per family (for `when_all_down`).
+    /// Every member with weight > 0 that is not drained, per family (for `when_all_down`).
     pub everyone: [MemberSet; 2],
+    /// The operator's force on this pool (its own or its datacenter's), if any.
+    pub forced: Option<Force>,
 }
 
 /// A resource compiled for the current health states.
@@ -175,8 +177,14 @@ fn family(addr: &IpAddr) -> usize {
     if addr.is_ipv4() { V4 } else { V6 }
 }
 
-/// Compiles a resource; `is_up(target)` gives the health of a target (no target: up).
-pub fn compile(gslb: &Gslb, res: &Resource, is_up: &dyn Fn(u32) -> bool) -> ResourceView {
+/// Compiles a resource; `is_up(target)` gives the probed health of a target (no target: up),
+/// `overrides` the operator's forced states, which beat it.
+pub fn compile(
+    gslb: &Gslb,
+    res: &Resource,
+    is_up: &dyn Fn(u32) -> bool,
+    overrides: &Overrides,
+) -> ResourceView {
     let subpools = res.answer.subpools;
     let mut pool_of_dc = vec![u16::MAX; gslb.datacenters.len()].into_boxed_slice();
     let mut pools = Vec::new();
@@ -186,6 +194,7 @@ pub fn compile(gslb: &Gslb, res: &Resource, is_up: &dyn Fn(u32) -> bool) -> Reso
     match &res.answers {
         Answers::Addresses(list) => {
             for (i, pool) in list.iter().enumerate() {
+                let pool_force = overrides.pool(&res.name, gslb.dc_name(pool.dc));
                 let mut serving: [Vec<Candidate>; 2] = [Vec::new(), Vec::new()];
                 let mut everyone: [Vec<Candidate>; 2] = [Vec::new(), Vec::new()];
                 let (mut up_count, mut total) = (0u32, 0u32);
@@ -195,10 +204,18 @@ pub fn compile(gslb: &Gslb, res: &Resource, is_up: &dyn Fn(u32) -> bool) -> Reso
                     }
                     let f = family(&m.address);
                     has_family[f] = true;
+                    let force = overrides.members.get(&m.address).copied().or(pool_force);
+                    if force == Some(Force::Drain) {
+                        continue;
+                    }
                     total += 1;
                     let c = Candidate::new(m.address, m.weight);
                     everyone[f].push(c);
-                    let up = m.target.is_none_or(is_up);
+                    let up = match force {
+                        Some(Force::Up) => true,
+                        Some(Force::Down) => false,
+                        _ => m.target.is_none_or(is_up),
+                    };
                     if up {
                         up_count += 1;
                     }
@@ -225,6 +242,7 @@ pub fn compile(gslb: &Gslb, res: &Resource, is_up: &dyn Fn(u32) -> bool) -> Reso
                     up,
                     up_count,
                     total,
+                    forced: pool_force,
                     serving: [
                         MemberSet::build(s4, subpools),
                         MemberSet::build(s6, subpools),
@@ -238,7 +256,12 @@ pub fn compile(gslb: &Gslb, res: &Resource, is_up: &dyn Fn(u32) -> bool) -> Reso
         }
         Answers::Cnames(list) => {
             for (i, c) in list.iter().enumerate() {
-                let up = c.health.is_none_or(is_up);
+                let forced = overrides.pool(&res.name, gslb.dc_name(c.dc));
+                let up = match forced {
+                    Some(Force::Up) => true,
+                    Some(Force::Down | Force::Drain) => false,
+                    None => c.health.is_none_or(is_up),
+                };
                 if let Some(slot) = pool_of_dc.get_mut(c.dc as usize) {
                     *slot = i as u16;
                 }
@@ -246,7 +269,8 @@ pub fn compile(gslb: &Gslb, res: &Resource, is_up: &dyn Fn(u32) -> bool) -> Reso
                     dc: c.dc,
                     up,
                     up_count: u32::from(up),
-                    total: 1,
+                    total: u32::from(forced != Some(Force::Drain)),
+                    forced,
                     ..Default::default()
                 });
             }

@@ -9,19 +9,26 @@
 //! reload). Targets of network checks count as up until probed: a member with no result yet
 //! is up.
 
+pub mod monitor;
+pub mod probe;
+pub mod stats;
+pub mod window;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
 use tracing::warn;
 
-use crate::gslb::{CheckKind, Gslb};
+use crate::gslb::{CheckKind, Gslb, Overrides};
 
 /// Up/down per target, indexed by `TargetId`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HealthStates {
-    /// `true` = up.
+    /// Probed state per target, `true` = up.
     pub up: Vec<bool>,
+    /// The operator's forced states, which beat the probes.
+    pub overrides: Overrides,
 }
 
 impl HealthStates {
@@ -48,7 +55,10 @@ pub fn initial_states(gslb: &Gslb) -> HealthStates {
             _ => true,
         })
         .collect();
-    HealthStates { up }
+    HealthStates {
+        up,
+        overrides: Overrides::default(),
+    }
 }
 
 /// Reads `ADDRESS up|down` lines; unreadable files and bad lines are logged and skipped, so a

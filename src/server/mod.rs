@@ -11,13 +11,15 @@ mod udp;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{error, info, warn};
 
 use crate::config;
+use crate::health::monitor::Monitor;
 use crate::snapshot::{SharedSnapshot, Snapshot};
 
 /// What `serve` needs from the command line.
@@ -31,7 +33,8 @@ pub struct ServeOptions {
     pub admin: Option<SocketAddr>,
 }
 
-/// Loads the configuration, binds every listener, and serves until SIGTERM/SIGINT.
+/// Loads the configuration, starts probing, binds every listener, and serves until
+/// SIGTERM/SIGINT.
 pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let loaded = match config::load(&opts.config_path) {
         Ok(l) => l,
@@ -53,13 +56,13 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             "no DNS listen address: set listen.dns in the configuration or pass --listen"
         );
     }
+    let admin_addr = opts.admin.or(loaded.config.listen_admin);
     let workers = match loaded.config.server.udp_workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let limits = loaded.config.limits.clone();
-    let zones = loaded.zones.len();
-    let shared: SharedSnapshot = Arc::new(ArcSwap::from_pointee(Snapshot::build(loaded, 1)));
+    let config = loaded.config;
+    let zones = Arc::new(loaded.zones);
     let stop = Arc::new(AtomicBool::new(false));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -68,9 +71,27 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         .thread_name("dynadns-io")
         .build()?;
 
+    // Probing starts with the configuration, and the first answers wait (at most one probe
+    // timeout) for the first round, so a dead member is not handed out at start.
+    let monitor = Monitor::new(config.health.clone());
+    let first_states = runtime.block_on(async {
+        monitor.configure(&config.gslb);
+        monitor
+            .wait_first_round(Monitor::first_round_limit(&config.gslb))
+            .await;
+        monitor.states_for(&config.gslb)
+    });
+    let generation = Arc::new(AtomicU64::new(1));
+    let shared: SharedSnapshot = Arc::new(ArcSwap::from_pointee(Snapshot::assemble(
+        &config,
+        zones.clone(),
+        1,
+        first_states,
+    )));
+
     // Bind everything before announcing readiness, so a port conflict fails the start and
     // no client sees UDP answers while TCP is still refused.
-    let tcp_listeners = runtime.block_on(async {
+    let (tcp_listeners, admin_listener) = runtime.block_on(async {
         let mut out = Vec::new();
         for addr in &listen {
             let l = tcp::bind(*addr)
@@ -78,7 +99,17 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             info!("listening on tcp {addr}");
             out.push(l);
         }
-        anyhow::Ok(out)
+        let admin = match admin_addr {
+            Some(a) => {
+                let l = tokio::net::TcpListener::bind(a)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on admin {a}: {e}"))?;
+                info!("admin API on http://{a}/ (/status, /metrics, /api/v1/overrides)");
+                Some(l)
+            }
+            None => None,
+        };
+        anyhow::Ok((out, admin))
     })?;
     let mut udp_threads = Vec::new();
     for addr in &listen {
@@ -96,24 +127,38 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         }
     }
     info!(
-        "ready: {zones} zone(s), version {}",
+        "ready: {} zone(s), {} resource(s), {} health target(s), version {}",
+        zones.len(),
+        config.gslb.resources.len(),
+        config.gslb.targets.len(),
         env!("CARGO_PKG_VERSION")
     );
 
-    let tcp_state = Arc::new(tcp::TcpState::new(&limits));
+    let tcp_state = Arc::new(tcp::TcpState::new(&config.limits));
     runtime.block_on(async {
         for l in tcp_listeners {
             tokio::spawn(tcp::accept_loop(l, shared.clone(), tcp_state.clone()));
         }
+        if let Some(l) = admin_listener {
+            let state = crate::admin::AdminState::new(
+                shared.clone(),
+                monitor.clone(),
+                config.admin_token.clone(),
+            );
+            tokio::spawn(crate::admin::serve(l, state));
+        }
+        tokio::spawn(publish_health(
+            monitor.clone(),
+            shared.clone(),
+            generation.clone(),
+        ));
         let mut hup = signal(SignalKind::hangup())?;
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        let mut generation = 1u64;
         loop {
             tokio::select! {
                 _ = hup.recv() => {
-                    generation += 1;
-                    reload(&opts, &listen, &shared, generation, &tcp_state);
+                    reload(&opts, &listen, &shared, &generation, &tcp_state, &monitor);
                 }
                 _ = term.recv() => { info!("SIGTERM: stopping"); break; }
                 _ = int.recv() => { info!("SIGINT: stopping"); break; }
@@ -122,6 +167,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         anyhow::Ok(())
     })?;
     stop.store(true, Ordering::Relaxed);
+    monitor.shutdown();
+    monitor.save();
     for t in udp_threads {
         let _ = t.join();
     }
@@ -130,13 +177,45 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How often probe windows are saved when nothing changed state (a restart then resumes with
+/// windows at most this old).
+const SAVE_EVERY: Duration = Duration::from_secs(5);
+
+/// Publishes a new snapshot whenever health or forced states change, and keeps the state
+/// file current.
+async fn publish_health(monitor: Monitor, shared: SharedSnapshot, generation: Arc<AtomicU64>) {
+    let mut save_tick = tokio::time::interval(SAVE_EVERY);
+    loop {
+        tokio::select! {
+            _ = monitor.wait_change() => {
+                // Let a burst of transitions (a datacenter failing) land in one snapshot.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                // rcu: recomputed if a reload swapped the snapshot meanwhile, so neither the
+                // new configuration nor the new states are lost.
+                shared.rcu(|cur| {
+                    let states = monitor.states_for(&cur.gslb);
+                    let next = generation.fetch_add(1, Ordering::Relaxed) + 1;
+                    Arc::new(cur.with_health(states, next))
+                });
+                monitor.save();
+            }
+            _ = save_tick.tick() => {
+                if monitor.unsaved_results() {
+                    monitor.save();
+                }
+            }
+        }
+    }
+}
+
 /// Re-reads the configuration and publishes it; on any error the running snapshot stays.
 fn reload(
     opts: &ServeOptions,
     listening: &[SocketAddr],
     shared: &SharedSnapshot,
-    generation: u64,
+    generation: &AtomicU64,
     tcp: &tcp::TcpState,
+    monitor: &Monitor,
 ) {
     info!("SIGHUP: reloading {}", opts.config_path.display());
     match config::load(&opts.config_path) {
@@ -145,9 +224,25 @@ fn reload(
                 warn!("listen addresses changed in the file; they take effect on restart");
             }
             tcp.update_limits(&loaded.config.limits);
-            let zones = loaded.zones.len();
-            shared.store(Arc::new(Snapshot::build(loaded, generation)));
-            info!("reloaded: {zones} zone(s), generation {generation}");
+            // Targets that still exist keep their state; removed ones stop being probed.
+            monitor.configure(&loaded.config.gslb);
+            let zones = Arc::new(loaded.zones);
+            let config = loaded.config;
+            let mut generation_now = 0;
+            shared.rcu(|_| {
+                generation_now = generation.fetch_add(1, Ordering::Relaxed) + 1;
+                Arc::new(Snapshot::assemble(
+                    &config,
+                    zones.clone(),
+                    generation_now,
+                    monitor.states_for(&config.gslb),
+                ))
+            });
+            info!(
+                "reloaded: {} zone(s), {} resource(s), generation {generation_now}",
+                zones.len(),
+                config.gslb.resources.len()
+            );
         }
         Err(diags) => {
             for d in &diags.0 {

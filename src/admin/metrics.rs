@@ -1,0 +1,101 @@
+//! Prometheus text exposition of health and GSLB state.
+
+use std::fmt::Write as _;
+
+use crate::health::monitor::TargetStatus;
+use crate::snapshot::Snapshot;
+
+/// Escapes a label value (backslash, quote, newline).
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Renders every metric.
+pub fn render(snap: &Snapshot, targets: &[TargetStatus]) -> String {
+    let mut o = String::with_capacity(4096 + targets.len() * 512);
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_snapshot_generation Generation of the published snapshot (grows on reload and health changes)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_snapshot_generation gauge");
+    let _ = writeln!(o, "dynadns_snapshot_generation {}", snap.generation);
+
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_pool_up Whether a resource's pool in a datacenter is up (min_up and forced states applied)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_pool_up gauge");
+    for (r, v) in snap.gslb.resources.iter().zip(snap.views.iter()) {
+        for p in v.pools.iter() {
+            let _ = writeln!(
+                o,
+                "dynadns_pool_up{{resource=\"{}\",datacenter=\"{}\"}} {}",
+                esc(&r.name),
+                esc(snap.gslb.dc_name(p.dc)),
+                u8::from(p.up)
+            );
+        }
+    }
+    let _ = writeln!(o, "# HELP dynadns_pool_members_up Members up in a pool.");
+    let _ = writeln!(o, "# TYPE dynadns_pool_members_up gauge");
+    for (r, v) in snap.gslb.resources.iter().zip(snap.views.iter()) {
+        for p in v.pools.iter() {
+            let _ = writeln!(
+                o,
+                "dynadns_pool_members_up{{resource=\"{}\",datacenter=\"{}\"}} {}",
+                esc(&r.name),
+                esc(snap.gslb.dc_name(p.dc)),
+                p.up_count
+            );
+        }
+    }
+
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_target_up Probed state of a health target (1 up, 0 down), before forced states."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_target_up gauge");
+    for t in targets {
+        let _ = writeln!(
+            o,
+            "dynadns_target_up{{address=\"{}\",check=\"{}\"}} {}",
+            t.address,
+            esc(&t.check),
+            u8::from(t.up)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_target_forced Forced state of a member address (1 for the forced state)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_target_forced gauge");
+    for t in targets {
+        if let Some(f) = t.forced {
+            let _ = writeln!(
+                o,
+                "dynadns_target_forced{{address=\"{}\",check=\"{}\",state=\"{f}\"}} 1",
+                t.address,
+                esc(&t.check)
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_target_last_change_seconds When the target's state last changed (Unix time)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_target_last_change_seconds gauge");
+    for t in targets {
+        if let Some((at, _)) = &t.last_change {
+            let _ = writeln!(
+                o,
+                "dynadns_target_last_change_seconds{{address=\"{}\",check=\"{}\"}} {at}",
+                t.address,
+                esc(&t.check)
+            );
+        }
+    }
+    super::super::health::stats::render_prometheus(&mut o, targets);
+    o
+}

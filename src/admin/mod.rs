@@ -1,0 +1,390 @@
+//! The admin HTTP API: `/status` (JSON), `/metrics` (Prometheus text), and forced states.
+//!
+//! It listens on `listen.admin` (localhost in the examples). Reading is open to whoever can
+//! reach the port; calls that change state (PUT/DELETE on `/api/v1/overrides/...`) need
+//! `Authorization: Bearer TOKEN` when `admin.token` is configured. Nothing here is on the
+//! query path: forced states go through the prober, which publishes a new snapshot.
+
+mod metrics;
+
+use std::net::IpAddr;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+use crate::gslb::{Answers, Force, Overrides};
+use crate::health::monitor::{Monitor, TargetStatus};
+use crate::snapshot::SharedSnapshot;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AdminState {
+    shared: SharedSnapshot,
+    monitor: Monitor,
+    token: Option<String>,
+}
+
+impl AdminState {
+    /// State for the admin handlers.
+    pub fn new(shared: SharedSnapshot, monitor: Monitor, token: Option<String>) -> Self {
+        AdminState {
+            shared,
+            monitor,
+            token,
+        }
+    }
+}
+
+/// The routes, for serving and for tests.
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/status", get(status))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/overrides", get(list_overrides))
+        .route(
+            "/api/v1/overrides/member/{address}",
+            put(put_member).delete(delete_member),
+        )
+        .route(
+            "/api/v1/overrides/pool/{resource}/{datacenter}",
+            put(put_pool).delete(delete_pool),
+        )
+        .route(
+            "/api/v1/overrides/datacenter/{datacenter}",
+            put(put_datacenter).delete(delete_datacenter),
+        )
+        .with_state(state)
+}
+
+/// Serves the admin API on an already bound listener until the process stops.
+pub async fn serve(listener: tokio::net::TcpListener, state: AdminState) {
+    if let Err(e) = axum::serve(listener, router(state)).await {
+        warn!("admin API stopped: {e}");
+    }
+}
+
+#[derive(Serialize)]
+struct PoolStatus {
+    datacenter: String,
+    up: bool,
+    members_up: u32,
+    members: u32,
+    forced: Option<Force>,
+}
+
+#[derive(Serialize)]
+struct ResourceStatus {
+    name: String,
+    kind: &'static str,
+    check: Option<String>,
+    pools: Vec<PoolStatus>,
+}
+
+#[derive(Serialize)]
+struct StatusBody {
+    version: &'static str,
+    generation: u64,
+    loaded_at: u64,
+    zones: usize,
+    resources: Vec<ResourceStatus>,
+    targets: Vec<TargetStatus>,
+    overrides: Overrides,
+}
+
+async fn status(State(st): State<AdminState>) -> Response {
+    let snap = st.shared.load();
+    let resources = snap
+        .gslb
+        .resources
+        .iter()
+        .zip(snap.views.iter())
+        .map(|(r, v)| ResourceStatus {
+            name: r.name.clone(),
+            kind: match r.answers {
+                Answers::Addresses(_) => "DYNA",
+                Answers::Cnames(_) => "DYNC",
+            },
+            check: r.check.clone(),
+            pools: v
+                .pools
+                .iter()
+                .map(|p| PoolStatus {
+                    datacenter: snap.gslb.dc_name(p.dc).to_string(),
+                    up: p.up,
+                    members_up: p.up_count,
+                    members: p.total,
+                    forced: p.forced,
+                })
+                .collect(),
+        })
+        .collect();
+    let body = StatusBody {
+        version: env!("CARGO_PKG_VERSION"),
+        generation: snap.generation,
+        loaded_at: snap
+            .loaded_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        zones: snap.zones.len(),
+        resources,
+        targets: st.monitor.status(),
+        overrides: st.monitor.overrides(),
+    };
+    axum::Json(body).into_response()
+}
+
+async fn metrics(State(st): State<AdminState>) -> Response {
+    let snap = st.shared.load();
+    let text = metrics::render(&snap, &st.monitor.status());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn list_overrides(State(st): State<AdminState>) -> Response {
+    axum::Json(st.monitor.overrides()).into_response()
+}
+
+#[derive(Deserialize)]
+struct ForceBody {
+    state: Force,
+}
+
+fn error(code: StatusCode, msg: impl Into<String>) -> Response {
+    (code, axum::Json(serde_json::json!({ "error": msg.into() }))).into_response()
+}
+
+fn authorize(st: &AdminState, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(token) = &st.token else {
+        return Ok(());
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Constant-time enough for a token compare: no early exit on the first differing byte.
+    let ok = given.is_some_and(|g| {
+        g.len() == token.len()
+            && g.bytes()
+                .zip(token.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::UNAUTHORIZED,
+            "this call needs 'Authorization: Bearer TOKEN' with admin.token",
+        ))
+    }
+}
+
+fn body_force(body: &[u8]) -> Result<Force, Response> {
+    serde_json::from_slice::<ForceBody>(body)
+        .map(|b| b.state)
+        .map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"state\": \"up\"|\"down\"|\"drain\"}}: {e}"),
+            )
+        })
+}
+
+fn done(what: String) -> Response {
+    info!("admin: {what}");
+    axum::Json(serde_json::json!({ "ok": what })).into_response()
+}
+
+async fn put_member(
+    State(st): State<AdminState>,
+    Path(address): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = authorize(&st, &headers) {
+        return r;
+    }
+    let addr = match member_address(&st, &address) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let force = match body_force(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    st.monitor.set_overrides(|o| {
+        o.members.insert(addr, force);
+    });
+    done(format!("member {addr} forced {force}"))
+}
+
+async fn delete_member(
+    State(st): State<AdminState>,
+    Path(address): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = authorize(&st, &headers) {
+        return r;
+    }
+    let Ok(addr) = address.parse::<IpAddr>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("'{address}' is not an IP address"),
+        );
+    };
+    let mut had = false;
+    st.monitor
+        .set_overrides(|o| had = o.members.remove(&addr).is_some());
+    if !had {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("member {addr} is not forced"),
+        );
+    }
+    done(format!("member {addr} no longer forced"))
+}
+
+fn member_address(st: &AdminState, text: &str) -> Result<IpAddr, Response> {
+    let Ok(addr) = text.parse::<IpAddr>() else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("'{text}' is not an IP address"),
+        ));
+    };
+    let snap = st.shared.load();
+    let known = snap.gslb.resources.iter().any(|r| match &r.answers {
+        Answers::Addresses(pools) => pools
+            .iter()
+            .any(|p| p.members.iter().any(|m| m.address == addr)),
+        Answers::Cnames(_) => false,
+    });
+    if known {
+        Ok(addr)
+    } else {
+        Err(error(
+            StatusCode::NOT_FOUND,
+            format!("{addr} is not a member of any resource"),
+        ))
+    }
+}
+
+fn known_pool(st: &AdminState, resource: &str, dc: &str) -> Result<(), Response> {
+    let snap = st.shared.load();
+    let Some((_, res)) = snap.gslb.resource(resource) else {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            format!("no resource '{resource}'"),
+        ));
+    };
+    let has = match &res.answers {
+        Answers::Addresses(p) => p.iter().any(|p| snap.gslb.dc_name(p.dc) == dc),
+        Answers::Cnames(c) => c.iter().any(|c| snap.gslb.dc_name(c.dc) == dc),
+    };
+    if has {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::NOT_FOUND,
+            format!("resource '{resource}' has no pool in '{dc}'"),
+        ))
+    }
+}
+
+async fn put_pool(
+    State(st): State<AdminState>,
+    Path((resource, dc)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = authorize(&st, &headers).and_then(|()| known_pool(&st, &resource, &dc)) {
+        return r;
+    }
+    let force = match body_force(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    st.monitor.set_overrides(|o| {
+        o.pools.insert(format!("{resource}/{dc}"), force);
+    });
+    done(format!("pool {resource}/{dc} forced {force}"))
+}
+
+async fn delete_pool(
+    State(st): State<AdminState>,
+    Path((resource, dc)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = authorize(&st, &headers) {
+        return r;
+    }
+    let mut had = false;
+    st.monitor
+        .set_overrides(|o| had = o.pools.remove(&format!("{resource}/{dc}")).is_some());
+    if !had {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("pool {resource}/{dc} is not forced"),
+        );
+    }
+    done(format!("pool {resource}/{dc} no longer forced"))
+}
+
+async fn put_datacenter(
+    State(st): State<AdminState>,
+    Path(dc): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = authorize(&st, &headers) {
+        return r;
+    }
+    if !st
+        .shared
+        .load()
+        .gslb
+        .datacenters
+        .iter()
+        .any(|d| d.name == dc)
+    {
+        return error(StatusCode::NOT_FOUND, format!("no datacenter '{dc}'"));
+    }
+    let force = match body_force(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    st.monitor.set_overrides(|o| {
+        o.datacenters.insert(dc.clone(), force);
+    });
+    done(format!("datacenter {dc} forced {force}"))
+}
+
+async fn delete_datacenter(
+    State(st): State<AdminState>,
+    Path(dc): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = authorize(&st, &headers) {
+        return r;
+    }
+    let mut had = false;
+    st.monitor
+        .set_overrides(|o| had = o.datacenters.remove(&dc).is_some());
+    if !had {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("datacenter {dc} is not forced"),
+        );
+    }
+    done(format!("datacenter {dc} no longer forced"))
+}
