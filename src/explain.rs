@@ -10,7 +10,14 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use crate::answer::{Client, Transport, respond};
-use crate::config;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::config::{self, ServerConfig};
+use crate::gslb::CheckKind;
+use crate::health::initial_states;
+use crate::health::HealthStates;
+use crate::health::monitor::{SavedStates, key_of};
 use crate::geo::parse_cidr;
 use crate::gslb::rng::Rng;
 use crate::gslb::select::{self, ClientInfo, Lines, MAX_PICK, Outcome};
@@ -30,8 +37,53 @@ pub fn run(
     qtype: &str,
 ) -> Result<String, String> {
     let loaded = config::load(config_path).map_err(|d| d.to_string())?;
-    let snap = Snapshot::build(loaded, 0);
-    explain(&snap, client, ecs, name, qtype)
+    let (health, notes) = offline_health(&loaded.config);
+    let snap = Snapshot::assemble(&loaded.config, Arc::new(loaded.zones), 0, health);
+    let mut out = explain(&snap, client, ecs, name, qtype, &notes)?;
+    if let Some(path) = &loaded.config.health.state_file {
+        let _ = writeln!(
+            out,
+            "health:   probe states and forced states from {} (no server needed; a running server may know newer ones: see its /status)",
+            path.display()
+        );
+    }
+    Ok(out)
+}
+
+/// Health as a restarted server would start with it: static states, then the state file's
+/// probe windows (when young enough) and forced states. Also a note per target for display.
+fn offline_health(config: &ServerConfig) -> (HealthStates, HashMap<u32, String>) {
+    let gslb = &config.gslb;
+    let mut health = initial_states(gslb);
+    let mut notes = HashMap::new();
+    let saved = config
+        .health
+        .state_file
+        .as_ref()
+        .and_then(|p| SavedStates::read(p, config.health.state_max_age));
+    if let Some(saved) = saved {
+        health.overrides = saved.overrides;
+        for t in 0..gslb.targets.len() as u32 {
+            let check = &gslb.checks[gslb.targets[t as usize].check];
+            if !matches!(check.kind, CheckKind::Tcp | CheckKind::Http | CheckKind::Https) {
+                continue;
+            }
+            let note = match saved.windows.as_ref().and_then(|w| w.get(&key_of(gslb, t))) {
+                Some(w) => {
+                    health.up[t as usize] = w.up;
+                    let failures = w.results.iter().rev().take(check.down.1 as usize).filter(|r| !**r).count();
+                    let successes = w.results.iter().rev().take(check.up.1 as usize).filter(|r| **r).count();
+                    format!(
+                        "{failures} of last {} failed (down at {}), {successes} of last {} succeeded (up at {}); saved {} s ago",
+                        check.down.1, check.down.0, check.up.1, check.up.0, saved.age_secs
+                    )
+                }
+                None => "no saved result: counts as up until probed".to_string(),
+            };
+            notes.insert(t, note);
+        }
+    }
+    (health, notes)
 }
 
 /// The explanation for a query against a snapshot.
@@ -41,6 +93,7 @@ pub fn explain(
     ecs: Option<&str>,
     name: &str,
     qtype: &str,
+    notes: &HashMap<u32, String>,
 ) -> Result<String, String> {
     let qt = type_by_name(qtype).ok_or_else(|| format!("unknown record type '{qtype}'"))?;
     let fqdn = if name.ends_with('.') {
@@ -121,7 +174,7 @@ pub fn explain(
         let computes =
             matches!(d, Dynamic::Cname { .. }) || matches!(qt, rtype::A | rtype::AAAA | rtype::ANY);
         if computes {
-            explain_resource(snap, resource, family, &gslb_client, &mut out);
+            explain_resource(snap, resource, family, &gslb_client, notes, &mut out);
         }
     }
 
@@ -184,6 +237,7 @@ fn explain_resource(
     index: usize,
     family: usize,
     client: &ClientInfo,
+    notes: &HashMap<u32, String>,
     out: &mut String,
 ) {
     let gslb = &snap.gslb;
@@ -206,20 +260,34 @@ fn explain_resource(
     match &res.answers {
         Answers::Addresses(pools) => {
             for p in pools {
-                let _ = writeln!(out, "  pool {}:", gslb.dc_name(p.dc));
+                let forced = snap
+                    .health
+                    .overrides
+                    .pool(&res.name, gslb.dc_name(p.dc))
+                    .map_or(String::new(), |f| format!(" forced {f} (overrides the probes of its members)"));
+                let _ = writeln!(out, "  pool {}:{forced}", gslb.dc_name(p.dc));
                 for m in &p.members {
                     let state = match m.target {
                         None => "up (no check)".to_string(),
                         Some(t) => {
                             let target = &gslb.targets[t as usize];
                             let s = if snap.health.is_up(t) { "up" } else { "down" };
+                            let note = notes.get(&t).map_or(String::new(), |n| format!(": {n}"));
                             format!(
-                                "{s} (check {} at {})",
+                                "{s} (check {} at {}{note})",
                                 gslb.checks[target.check].name, target.address
                             )
                         }
                     };
-                    let _ = writeln!(out, "    {:<40} weight {:<4} {state}", m.address, m.weight);
+                    let forced = match snap.health.overrides.members.get(&m.address) {
+                        Some(f) => format!(" -> forced {f} (member override beats the probe)"),
+                        None => String::new(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "    {:<40} weight {:<4} {state}{forced}",
+                        m.address, m.weight
+                    );
                 }
             }
         }

@@ -247,7 +247,7 @@ pub fn decide<'v>(
         if pool.everyone[family].is_empty() {
             trace!(
                 trace,
-                "  {}: no {} members, skipped",
+                "  {}: no usable {} members, skipped",
                 gslb.dc_name(dc),
                 family_name(family)
             );

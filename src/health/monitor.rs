@@ -149,6 +149,62 @@ struct SavedTarget {
     results: String,
 }
 
+/// What a state file holds, as `serve` and `explain` use it.
+pub struct SavedStates {
+    /// Seconds since the file was written.
+    pub age_secs: u64,
+    /// Probe windows, when the file is young enough to trust them.
+    pub windows: Option<HashMap<TargetKey, WindowState>>,
+    /// Forced states (always kept: an operator's decision does not expire).
+    pub overrides: Overrides,
+}
+
+impl SavedStates {
+    /// Reads a state file; a missing file is `None` silently, a broken one with a warning.
+    pub fn read(path: &Path, max_age: Duration) -> Option<SavedStates> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                warn!("state file {}: {e}; starting without saved states", path.display());
+                return None;
+            }
+        };
+        let saved: SavedState = match serde_json::from_str(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(
+                    "state file {} is not valid ({e}); starting without saved states",
+                    path.display()
+                );
+                return None;
+            }
+        };
+        let age_secs = now_secs().saturating_sub(saved.saved_at);
+        let windows = (age_secs <= max_age.as_secs()).then(|| {
+            saved
+                .targets
+                .into_iter()
+                .map(|t| {
+                    let results = t.results.bytes().map(|b| b == b'1').collect();
+                    (
+                        TargetKey {
+                            address: t.address,
+                            check: t.check,
+                        },
+                        WindowState { up: t.up, results },
+                    )
+                })
+                .collect()
+        });
+        Some(SavedStates {
+            age_secs,
+            windows,
+            overrides: saved.overrides,
+        })
+    }
+}
+
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -181,53 +237,28 @@ impl Monitor {
         let Some(path) = &self.inner.settings.state_file else {
             return;
         };
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-            Err(e) => {
-                warn!(
-                    "state file {}: {e}; starting without saved states",
-                    path.display()
-                );
-                return;
-            }
-        };
-        let saved: SavedState = match serde_json::from_str(&text) {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(
-                    "state file {} is not valid ({e}); starting without saved states",
-                    path.display()
-                );
-                return;
-            }
+        let Some(saved) = SavedStates::read(path, self.inner.settings.state_max_age) else {
+            return;
         };
         let mut st = self.lock();
         st.overrides = saved.overrides;
-        let age = now_secs().saturating_sub(saved.saved_at);
-        if age > self.inner.settings.state_max_age.as_secs() {
-            info!(
-                "state file {} is {age} s old (max {} s): probe states not restored, forced states kept",
+        match saved.windows {
+            Some(w) => {
+                info!(
+                    "restored {} probe state(s) from {} ({} s old)",
+                    w.len(),
+                    path.display(),
+                    saved.age_secs
+                );
+                st.restored = w;
+            }
+            None => info!(
+                "state file {} is {} s old (max {} s): probe states not restored, forced states kept",
                 path.display(),
+                saved.age_secs,
                 self.inner.settings.state_max_age.as_secs()
-            );
-            return;
+            ),
         }
-        for t in saved.targets {
-            let results = t.results.bytes().map(|b| b == b'1').collect();
-            st.restored.insert(
-                TargetKey {
-                    address: t.address,
-                    check: t.check,
-                },
-                WindowState { up: t.up, results },
-            );
-        }
-        info!(
-            "restored {} probe state(s) from {} ({age} s old)",
-            st.restored.len(),
-            path.display()
-        );
     }
 
     /// Probes the targets of `gslb`: keeps the state of targets that still exist, stops
@@ -716,7 +747,8 @@ impl Monitor {
     }
 }
 
-fn key_of(gslb: &Gslb, target: u32) -> TargetKey {
+/// The persistent identity of a target id of `gslb`.
+pub fn key_of(gslb: &Gslb, target: u32) -> TargetKey {
     let t = &gslb.targets[target as usize];
     TargetKey {
         address: t.address,
