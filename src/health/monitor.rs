@@ -434,10 +434,11 @@ impl Monitor {
                         first = false;
                         next + Duration::from_millis(phase)
                     } else {
+                        // Up to 10% early, never late: detection stays within k x interval
+                        // + timeout, and targets drift apart instead of bunching up.
                         let jitter =
                             with_thread_rng(|r| r.below(interval.as_millis() as u64 / 10 + 1));
-                        next + interval - Duration::from_millis(interval.as_millis() as u64 / 20)
-                            + Duration::from_millis(jitter)
+                        next + interval - Duration::from_millis(jitter)
                     };
                     next = scheduled.max(Instant::now());
                 }
