@@ -9,6 +9,10 @@
 //! reload). Targets of network checks count as up until probed: a member with no result yet
 //! is up.
 
+pub mod probe;
+pub mod stats;
+pub mod window;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
