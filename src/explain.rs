@@ -14,15 +14,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::{self, ServerConfig};
-use crate::gslb::CheckKind;
-use crate::health::initial_states;
-use crate::health::HealthStates;
-use crate::health::monitor::{SavedStates, key_of};
 use crate::geo::parse_cidr;
+use crate::gslb::CheckKind;
 use crate::gslb::rng::Rng;
 use crate::gslb::select::{self, ClientInfo, Lines, MAX_PICK, Outcome};
 use crate::gslb::view::{V4, V6};
 use crate::gslb::{Answers, MinUp, Resource};
+use crate::health::HealthStates;
+use crate::health::initial_states;
+use crate::health::monitor::{SavedStates, key_of};
 use crate::snapshot::Snapshot;
 use crate::wire::name::{from_text, to_lower, to_text};
 use crate::wire::{rtype, type_by_name, type_name};
@@ -65,14 +65,29 @@ fn offline_health(config: &ServerConfig) -> (HealthStates, HashMap<u32, String>)
         health.overrides = saved.overrides;
         for t in 0..gslb.targets.len() as u32 {
             let check = &gslb.checks[gslb.targets[t as usize].check];
-            if !matches!(check.kind, CheckKind::Tcp | CheckKind::Http | CheckKind::Https) {
+            if !matches!(
+                check.kind,
+                CheckKind::Tcp | CheckKind::Http | CheckKind::Https
+            ) {
                 continue;
             }
             let note = match saved.windows.as_ref().and_then(|w| w.get(&key_of(gslb, t))) {
                 Some(w) => {
-                    health.up[t as usize] = w.up;
-                    let failures = w.results.iter().rev().take(check.down.1 as usize).filter(|r| !**r).count();
-                    let successes = w.results.iter().rev().take(check.up.1 as usize).filter(|r| **r).count();
+                    health.up[t as usize] = w.is_up;
+                    let failures = w
+                        .results
+                        .iter()
+                        .rev()
+                        .take(check.down.1 as usize)
+                        .filter(|r| !**r)
+                        .count();
+                    let successes = w
+                        .results
+                        .iter()
+                        .rev()
+                        .take(check.up.1 as usize)
+                        .filter(|r| **r)
+                        .count();
                     format!(
                         "{failures} of last {} failed (down at {}), {successes} of last {} succeeded (up at {}); saved {} s ago",
                         check.down.1, check.down.0, check.up.1, check.up.0, saved.age_secs
@@ -264,7 +279,9 @@ fn explain_resource(
                     .health
                     .overrides
                     .pool(&res.name, gslb.dc_name(p.dc))
-                    .map_or(String::new(), |f| format!(" forced {f} (overrides the probes of its members)"));
+                    .map_or(String::new(), |f| {
+                        format!(" forced {f} (overrides the probes of its members)")
+                    });
                 let _ = writeln!(out, "  pool {}:{forced}", gslb.dc_name(p.dc));
                 for m in &p.members {
                     let state = match m.target {

@@ -96,6 +96,57 @@ pub fn render(snap: &Snapshot, targets: &[TargetStatus]) -> String {
             );
         }
     }
-    super::super::health::stats::render_prometheus(&mut o, targets);
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_probes_total Probes of a target by result."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_probes_total counter");
+    for t in targets {
+        for (label, n) in t.stats.counts() {
+            if n > 0 {
+                let _ = writeln!(
+                    o,
+                    "dynadns_probes_total{{address=\"{}\",check=\"{}\",result=\"{label}\"}} {n}",
+                    t.address,
+                    esc(&t.check)
+                );
+            }
+        }
+    }
+    let _ = writeln!(o, "# HELP dynadns_probe_duration_seconds Probe latency.");
+    let _ = writeln!(o, "# TYPE dynadns_probe_duration_seconds histogram");
+    for t in targets {
+        if t.stats.total() == 0 {
+            continue;
+        }
+        let labels = format!("address=\"{}\",check=\"{}\"", t.address, esc(&t.check));
+        for (le, n) in t.stats.histogram() {
+            match le {
+                Some(ms) => {
+                    let _ = writeln!(
+                        o,
+                        "dynadns_probe_duration_seconds_bucket{{{labels},le=\"{}\"}} {n}",
+                        ms as f64 / 1000.0
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        o,
+                        "dynadns_probe_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {n}"
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            o,
+            "dynadns_probe_duration_seconds_sum{{{labels}}} {}",
+            t.stats.latency_sum().as_secs_f64()
+        );
+        let _ = writeln!(
+            o,
+            "dynadns_probe_duration_seconds_count{{{labels}}} {}",
+            t.stats.total()
+        );
+    }
     o
 }

@@ -160,11 +160,20 @@ struct ForceBody {
     state: Force,
 }
 
-fn error(code: StatusCode, msg: impl Into<String>) -> Response {
-    (code, axum::Json(serde_json::json!({ "error": msg.into() }))).into_response()
+/// A refused call: status code and a message for the operator.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
 }
 
-fn authorize(st: &AdminState, headers: &HeaderMap) -> Result<(), Response> {
+fn error(code: StatusCode, msg: impl Into<String>) -> ApiError {
+    ApiError(code, msg.into())
+}
+
+fn authorize(st: &AdminState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = &st.token else {
         return Ok(());
     };
@@ -190,7 +199,7 @@ fn authorize(st: &AdminState, headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
-fn body_force(body: &[u8]) -> Result<Force, Response> {
+fn body_force(body: &[u8]) -> Result<Force, ApiError> {
     serde_json::from_slice::<ForceBody>(body)
         .map(|b| b.state)
         .map_err(|e| {
@@ -211,51 +220,41 @@ async fn put_member(
     Path(address): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
-        return r;
-    }
-    let addr = match member_address(&st, &address) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let force = match body_force(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers)?;
+    let addr = member_address(&st, &address)?;
+    let force = body_force(&body)?;
     st.monitor.set_overrides(|o| {
         o.members.insert(addr, force);
     });
-    done(format!("member {addr} forced {force}"))
+    Ok(done(format!("member {addr} forced {force}")))
 }
 
 async fn delete_member(
     State(st): State<AdminState>,
     Path(address): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers)?;
     let Ok(addr) = address.parse::<IpAddr>() else {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             format!("'{address}' is not an IP address"),
-        );
+        ));
     };
     let mut had = false;
     st.monitor
         .set_overrides(|o| had = o.members.remove(&addr).is_some());
     if !had {
-        return error(
+        return Err(error(
             StatusCode::NOT_FOUND,
             format!("member {addr} is not forced"),
-        );
+        ));
     }
-    done(format!("member {addr} no longer forced"))
+    Ok(done(format!("member {addr} no longer forced")))
 }
 
-fn member_address(st: &AdminState, text: &str) -> Result<IpAddr, Response> {
+fn member_address(st: &AdminState, text: &str) -> Result<IpAddr, ApiError> {
     let Ok(addr) = text.parse::<IpAddr>() else {
         return Err(error(
             StatusCode::BAD_REQUEST,
@@ -279,7 +278,7 @@ fn member_address(st: &AdminState, text: &str) -> Result<IpAddr, Response> {
     }
 }
 
-fn known_pool(st: &AdminState, resource: &str, dc: &str) -> Result<(), Response> {
+fn known_pool(st: &AdminState, resource: &str, dc: &str) -> Result<(), ApiError> {
     let snap = st.shared.load();
     let Some((_, res)) = snap.gslb.resource(resource) else {
         return Err(error(
@@ -306,38 +305,32 @@ async fn put_pool(
     Path((resource, dc)): Path<(String, String)>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = authorize(&st, &headers).and_then(|()| known_pool(&st, &resource, &dc)) {
-        return r;
-    }
-    let force = match body_force(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers)?;
+    known_pool(&st, &resource, &dc)?;
+    let force = body_force(&body)?;
     st.monitor.set_overrides(|o| {
         o.pools.insert(format!("{resource}/{dc}"), force);
     });
-    done(format!("pool {resource}/{dc} forced {force}"))
+    Ok(done(format!("pool {resource}/{dc} forced {force}")))
 }
 
 async fn delete_pool(
     State(st): State<AdminState>,
     Path((resource, dc)): Path<(String, String)>,
     headers: HeaderMap,
-) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers)?;
     let mut had = false;
     st.monitor
         .set_overrides(|o| had = o.pools.remove(&format!("{resource}/{dc}")).is_some());
     if !had {
-        return error(
+        return Err(error(
             StatusCode::NOT_FOUND,
             format!("pool {resource}/{dc} is not forced"),
-        );
+        ));
     }
-    done(format!("pool {resource}/{dc} no longer forced"))
+    Ok(done(format!("pool {resource}/{dc} no longer forced")))
 }
 
 async fn put_datacenter(
@@ -345,10 +338,8 @@ async fn put_datacenter(
     Path(dc): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers)?;
     if !st
         .shared
         .load()
@@ -357,34 +348,32 @@ async fn put_datacenter(
         .iter()
         .any(|d| d.name == dc)
     {
-        return error(StatusCode::NOT_FOUND, format!("no datacenter '{dc}'"));
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            format!("no datacenter '{dc}'"),
+        ));
     }
-    let force = match body_force(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let force = body_force(&body)?;
     st.monitor.set_overrides(|o| {
         o.datacenters.insert(dc.clone(), force);
     });
-    done(format!("datacenter {dc} forced {force}"))
+    Ok(done(format!("datacenter {dc} forced {force}")))
 }
 
 async fn delete_datacenter(
     State(st): State<AdminState>,
     Path(dc): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
-        return r;
-    }
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers)?;
     let mut had = false;
     st.monitor
         .set_overrides(|o| had = o.datacenters.remove(&dc).is_some());
     if !had {
-        return error(
+        return Err(error(
             StatusCode::NOT_FOUND,
             format!("datacenter {dc} is not forced"),
-        );
+        ));
     }
-    done(format!("datacenter {dc} no longer forced"))
+    Ok(done(format!("datacenter {dc} no longer forced")))
 }

@@ -276,6 +276,17 @@ fn check(cx: &mut Ctx<'_>, name: &str, def: &Node, base: &Path) -> Option<Check>
             .collect(),
         None => vec![200],
     };
+    let insecure = match m.get("insecure") {
+        None => false,
+        Some(n) => match n.as_str() {
+            Some("true") => true,
+            Some("false") => false,
+            _ => {
+                cx.err(n, "insecure must be true or false");
+                false
+            }
+        },
+    };
     Some(Check {
         name: name.to_string(),
         kind,
@@ -295,6 +306,11 @@ fn check(cx: &mut Ctx<'_>, name: &str, def: &Node, base: &Path) -> Option<Check>
         timeout,
         down,
         up,
+        insecure,
+        ca_file: m
+            .get("ca_file")
+            .and_then(|f| f.as_str())
+            .map(|f| base.join(f)),
     })
 }
 

@@ -211,6 +211,13 @@ pub struct Check {
     pub down: (u32, u32),
     /// UP again after `k` successes among the last `n` probes.
     pub up: (u32, u32),
+    /// HTTPS: accept any server certificate. The probe then proves only that something answers
+    /// TLS and HTTP at the address, not that it is the right server; meant for self-signed
+    /// backends probed by address.
+    pub insecure: bool,
+    /// HTTPS: a PEM file of CA certificates trusted in addition to the built-in roots
+    /// (relative paths are relative to the server file's directory).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// A thing probed once and shared by every member that names it: (probe address, check).

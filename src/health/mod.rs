@@ -4,10 +4,9 @@
 //! that names it. States feed snapshot builds: a change compiles new resource views and
 //! publishes a new snapshot, so the query path only ever reads complete states.
 //!
-//! This version knows the states that need no network: `always_up`, `always_down`, and `file`
-//! (an operator- or script-written file of `ADDRESS up|down` lines, read at every load and
-//! reload). Targets of network checks count as up until probed: a member with no result yet
-//! is up.
+//! [`monitor`] probes targets (with [`probe`]), keeps their k-of-n [`window`]s and [`stats`],
+//! and publishes states. [`initial_states`] gives the states known without probing, for
+//! `check` and `explain`.
 
 pub mod monitor;
 pub mod probe;

@@ -22,7 +22,7 @@ use tokio::sync::{Notify, Semaphore};
 use tracing::{info, warn};
 
 use super::probe::{ProbeResult, Prober};
-use super::stats::Stats;
+use super::stats::TargetStats;
 use super::window::{Transition, Window, WindowState};
 use super::{HealthStates, read_state_file};
 use crate::gslb::rng::with_thread_rng;
@@ -89,13 +89,13 @@ pub struct TargetStatus {
     pub last_result: Option<String>,
     /// Probe statistics.
     #[serde(skip)]
-    pub stats: Stats,
+    pub stats: TargetStats,
 }
 
 struct Entry {
     check: Check,
     window: Window,
-    stats: Stats,
+    stats: TargetStats,
     probed: bool,
     last_change: Option<(SystemTime, String)>,
     last_result: Option<String>,
@@ -166,7 +166,10 @@ impl SavedStates {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
-                warn!("state file {}: {e}; starting without saved states", path.display());
+                warn!(
+                    "state file {}: {e}; starting without saved states",
+                    path.display()
+                );
                 return None;
             }
         };
@@ -192,7 +195,10 @@ impl SavedStates {
                             address: t.address,
                             check: t.check,
                         },
-                        WindowState { up: t.up, results },
+                        WindowState {
+                            is_up: t.up,
+                            results,
+                        },
                     )
                 })
                 .collect()
@@ -347,7 +353,7 @@ impl Monitor {
                 Entry {
                     check,
                     window,
-                    stats: Stats::default(),
+                    stats: TargetStats::default(),
                     probed,
                     last_change: None,
                     last_result: None,
@@ -376,21 +382,22 @@ impl Monitor {
                 h.abort();
             }
         }
+        let mut reapply = Vec::new();
         for p in files {
-            if !st.watchers.contains_key(&p) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = st.watchers.entry(p.clone()) {
                 let me = self.clone();
-                let path = p.clone();
-                let h = tokio::spawn(async move { me.watch_file(path).await }).abort_handle();
-                st.watchers.insert(p, h);
+                let h = tokio::spawn(async move { me.watch_file(p).await }).abort_handle();
+                slot.insert(h);
             } else {
-                // Targets may have changed: re-apply the file now.
-                drop(st);
-                self.apply_file(&p);
-                st = self.lock();
+                reapply.push(p);
             }
         }
         st.dirty = true;
         drop(st);
+        // Watched files may now cover new targets: apply them at once.
+        for p in reapply {
+            self.apply_file(&p);
+        }
         self.inner.changed.notify_one();
     }
 
@@ -698,7 +705,7 @@ impl Monitor {
                     SavedTarget {
                         address: k.address,
                         check: k.check.clone(),
-                        up: w.up,
+                        up: w.is_up,
                         results: w
                             .results
                             .iter()
