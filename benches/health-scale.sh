@@ -3,10 +3,10 @@
 #  1. healthy: every probe connects; measures dynadns CPU for MEASURE seconds (probe cost).
 #  2. the backend stops accepting (its backlog fills, connects hang): measures the time until
 #     every member is DOWN, against the detection window k x interval + timeout.
-#   N=1000 INTERVAL=1s TIMEOUT=1s DOWN=3/5 benches/health-scale.sh
+#   N=1000 INTERVAL=1s TIMEOUT=1s DOWN=3/5 TYPE=tcp|http benches/health-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${N:-1000} INTERVAL=${INTERVAL:-1s} TIMEOUT=${TIMEOUT:-1s} DOWN=${DOWN:-3/5}
+N=${N:-1000} INTERVAL=${INTERVAL:-1s} TIMEOUT=${TIMEOUT:-1s} DOWN=${DOWN:-3/5} TYPE=${TYPE:-tcp}
 MEASURE=${MEASURE:-20} PORT=${PORT:-18099} DNS_PORT=${DNS_PORT:-15390} ADMIN=${ADMIN:-127.0.0.1:18098}
 bin=${DYNADNS:-target/release/dynadns}
 work=$(mktemp -d)
@@ -23,7 +23,7 @@ listen: { admin: "$ADMIN" }
 zones: zones/
 health: { state_file: "" }
 checks:
-  t: { type: tcp, port: $PORT, interval: $INTERVAL, timeout: $TIMEOUT, down: $DOWN, up: 2/2 }
+  t: { type: $TYPE, port: $PORT, path: /healthz, expect_body: "OK", interval: $INTERVAL, timeout: $TIMEOUT, down: $DOWN, up: 2/2 }
 resources:
   big:
     ttl: 30
@@ -39,7 +39,7 @@ records:
   ns1: { A: 192.0.2.53 }
   big: { DYNA: big }
 YAML
-python3 benches/tcp_backend.py "$PORT" 0.0.0.0 > "$work/backend.log" &
+python3 benches/tcp_backend.py "$PORT" 0.0.0.0 "$TYPE" > "$work/backend.log" &
 pids+=($!); backend=$!
 sleep 0.5
 "$bin" serve -c "$work/dynadns.yaml" --listen "127.0.0.1:$DNS_PORT" 2> "$work/server.log" &
@@ -52,7 +52,7 @@ cpu() { awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$server/stat"; }
 c0=$(cpu); t0=$(date +%s.%N)
 sleep "$MEASURE"
 c1=$(cpu); t1=$(date +%s.%N)
-echo "healthy: dynadns CPU $(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN {printf "%.1f%% of one core (%.2f s over %.1f s)", 100*(b-a)/(e-s), b-a, e-s}') for $N targets at $INTERVAL"
+echo "healthy: dynadns CPU $(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN {printf "%.1f%% of one core (%.2f s over %.1f s)", 100*(b-a)/(e-s), b-a, e-s}') for $N $TYPE targets at $INTERVAL"
 kill -USR1 "$backend"
 start=$(date +%s.%N)
 while :; do

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A TCP backend for health-probe scale tests, on loopback only.
 
-Listens on 0.0.0.0:PORT restricted by the caller to 127.0.0.0/8 targets. Mode "accept" accepts
-every connection and closes it (healthy); SIGUSR1 switches to "hang": it stops accepting, so the
+Usage: tcp_backend.py PORT [BIND_ADDR] [http]. Targets are 127.0.0.0/8 addresses. Mode
+"accept" accepts every connection and closes it (with "http": after answering 200 "OK"); SIGUSR1 switches to "hang": it stops accepting, so the
 small backlog fills and further connection attempts hang until the prober's timeout (a dead
 accept path, the worst case for a prober). SIGTERM exits.
 """
@@ -12,6 +12,8 @@ import sys
 import threading
 
 port = int(sys.argv[1])
+http = len(sys.argv) > 3 and sys.argv[3] == "http"
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK"
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1" if len(sys.argv) < 3 else sys.argv[2], port))
@@ -35,6 +37,13 @@ while True:
         continue
     try:
         c, _ = s.accept()
+        if http:
+            c.settimeout(1.0)
+            try:
+                c.recv(4096)
+                c.sendall(RESPONSE)
+            except OSError:
+                pass
         c.close()
     except InterruptedError:
         pass
