@@ -87,9 +87,47 @@ pub struct TargetStatus {
     pub last_change: Option<(u64, String)>,
     /// The last probe result, described.
     pub last_result: Option<String>,
-    /// Probe statistics.
+    /// Probes by result label (only labels seen).
+    pub results: BTreeMap<&'static str, u64>,
+    /// Probe latency: count, average and cumulative histogram buckets.
+    pub latency: LatencySummary,
+    /// Probe statistics (for /metrics).
     #[serde(skip)]
     pub stats: TargetStats,
+}
+
+/// Probe latency of a target, for `/status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencySummary {
+    /// Probes measured.
+    pub count: u64,
+    /// Average latency in milliseconds.
+    pub avg_ms: f64,
+    /// Cumulative counts per upper bound in milliseconds ("+Inf" last).
+    pub buckets: Vec<(String, u64)>,
+}
+
+impl LatencySummary {
+    fn of(stats: &TargetStats) -> Self {
+        let count = stats.total();
+        LatencySummary {
+            count,
+            avg_ms: if count == 0 {
+                0.0
+            } else {
+                stats.latency_sum().as_secs_f64() * 1000.0 / count as f64
+            },
+            buckets: stats
+                .histogram()
+                .map(|(le, n)| {
+                    (
+                        le.map_or_else(|| "+Inf".to_string(), |ms| ms.to_string()),
+                        n,
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 struct Entry {
@@ -675,6 +713,8 @@ impl Monitor {
                     )
                 }),
                 last_result: e.last_result.clone(),
+                results: e.stats.counts().filter(|(_, n)| *n > 0).collect(),
+                latency: LatencySummary::of(&e.stats),
                 stats: e.stats.clone(),
             })
             .collect();
