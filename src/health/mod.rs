@@ -101,3 +101,30 @@ pub fn read_state_file(path: &Path) -> HashMap<IpAddr, bool> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_file_lines_and_failures() {
+        let dir = std::env::temp_dir().join(format!("dynadns-statefile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("states.txt");
+        std::fs::write(
+            &f,
+            "# comment\n192.0.2.1 down\n192.0.2.2 UP # trailing\nnot-an-address down\n192.0.2.3 sideways\n\n2001:db8::1 down\n",
+        )
+        .unwrap();
+        let s = read_state_file(&f);
+        assert_eq!(s.get(&"192.0.2.1".parse().unwrap()), Some(&false));
+        assert_eq!(s.get(&"192.0.2.2".parse().unwrap()), Some(&true));
+        assert_eq!(s.get(&"2001:db8::1".parse().unwrap()), Some(&false));
+        // Bad lines are skipped, not guessed.
+        assert_eq!(s.len(), 3);
+        // A missing or unreadable file gives no states (targets stay up), never a panic.
+        assert!(read_state_file(&dir.join("missing.txt")).is_empty());
+        assert!(read_state_file(&dir).is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -246,7 +246,8 @@ impl Loader<'_> {
 
         self.check_node_rules(&pending);
 
-        let mut nodes: HashMap<Box<[u8]>, Node> = HashMap::with_capacity(pending.len() * 2);
+        let mut nodes: rustc_hash::FxHashMap<Box<[u8]>, Node> = rustc_hash::FxHashMap::default();
+        nodes.reserve(pending.len() * 2);
         for p in &pending {
             let key = to_lower(&p.owner);
             let node = Node {
@@ -287,6 +288,7 @@ impl Loader<'_> {
             }
         }
         let zone = Zone {
+            origin_labels: label_offsets(&origin_lower, &mut [0u8; 128]),
             origin: origin_lower.into_boxed_slice(),
             name: name_text,
             file: self.path.to_path_buf(),
@@ -383,10 +385,12 @@ impl Loader<'_> {
         for v in [serial, refresh, retry, expire, minimum] {
             fixed.extend_from_slice(&v.to_be_bytes());
         }
+        // Both SOA names may be compressed (RFC 1035 §3.3.13; RFC 3597 §4 lists SOA).
         let rd = Rdata {
             pieces: vec![
                 crate::wire::writer::RdataPiece::Name(primary.clone().into_boxed_slice()),
-                crate::wire::writer::RdataPiece::Bytes(contact.into_iter().chain(fixed).collect()),
+                crate::wire::writer::RdataPiece::Name(contact.into_boxed_slice()),
+                crate::wire::writer::RdataPiece::Bytes(fixed.into_boxed_slice()),
             ]
             .into_boxed_slice(),
             target: Some(to_lower(&primary).into_boxed_slice()),

@@ -63,8 +63,10 @@ enum Field {
     Name,
     /// A name written uncompressed (types newer than RFC 1035), still followed.
     NameNoCompress,
-    /// A name that is neither compressed nor followed (SOA RNAME, RP).
+    /// A name that is neither compressed nor followed (RP).
     PlainName,
+    /// A mailbox name: compressed (SOA RNAME) but not followed.
+    MailName,
     CharString,
     /// CAA tag: a bare word written with a length byte.
     Tag,
@@ -85,7 +87,7 @@ fn fields_of(t: u16) -> Option<&'static [Field]> {
         rtype::DNAME => &[NameNoCompress],
         rtype::MX => &[U16, Name],
         rtype::AFSDB | rtype::KX => &[U16, NameNoCompress],
-        rtype::SOA => &[Name, PlainName, U32, Ttl, Ttl, Ttl, Ttl],
+        rtype::SOA => &[Name, MailName, U32, Ttl, Ttl, Ttl, Ttl],
         rtype::SRV => &[U16, U16, U16, NameNoCompress],
         rtype::HINFO => &[CharString, CharString],
         rtype::RP => &[PlainName, PlainName],
@@ -336,12 +338,12 @@ pub fn parse(t: u16, text: &str, origin: &[u8]) -> Result<Rdata, String> {
                     .map_err(|_| format!("'{tok}' is not an IPv6 address"))?;
                 bytes.extend_from_slice(&a.octets());
             }
-            Field::Name | Field::NameNoCompress | Field::PlainName => {
+            Field::Name | Field::NameNoCompress | Field::PlainName | Field::MailName => {
                 let n = from_text(tok, origin)?;
-                if !matches!(field, Field::PlainName) && target.is_none() {
+                if !matches!(field, Field::PlainName | Field::MailName) && target.is_none() {
                     target = Some(to_lower(&n).into_boxed_slice());
                 }
-                if matches!(field, Field::Name) {
+                if matches!(field, Field::Name | Field::MailName) {
                     if !bytes.is_empty() {
                         pieces.push(RdataPiece::Bytes(std::mem::take(&mut bytes).into()));
                     }
@@ -429,7 +431,7 @@ fn from_wire_fields(fields: &[Field], data: &[u8]) -> Result<Rdata, String> {
             continue;
         }
         match field {
-            Field::Name | Field::NameNoCompress | Field::PlainName => {
+            Field::Name | Field::NameNoCompress | Field::PlainName | Field::MailName => {
                 let start = i;
                 loop {
                     let l = *data.get(i).ok_or_else(short)? as usize;
@@ -445,10 +447,10 @@ fn from_wire_fields(fields: &[Field], data: &[u8]) -> Result<Rdata, String> {
                 if n.len() > 255 {
                     return Err("generic data holds a name longer than 255 bytes".into());
                 }
-                if !matches!(field, Field::PlainName) && target.is_none() {
+                if !matches!(field, Field::PlainName | Field::MailName) && target.is_none() {
                     target = Some(to_lower(n).into_boxed_slice());
                 }
-                if matches!(field, Field::Name) {
+                if matches!(field, Field::Name | Field::MailName) {
                     if !bytes.is_empty() {
                         pieces.push(RdataPiece::Bytes(std::mem::take(&mut bytes).into()));
                     }
