@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -185,47 +185,10 @@ fn assert_nodata(m: &Message, what: &str) {
     );
 }
 
-// ------------------------------------------------------------------------------------------
-// Reload (SIGHUP), as in tests/server.rs
-// ------------------------------------------------------------------------------------------
-
-/// PID of the server serving `dir`: the process whose command line names `dir/dynadns.yaml`.
-fn server_pid(dir: &Path) -> u32 {
-    let needle = dir.join("dynadns.yaml");
-    let needle = needle.to_string_lossy();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|&b| b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        if args.iter().any(|a| a == "serve") && args.iter().any(|a| *a == needle) {
-            found.push(pid);
-        }
-    }
-    assert_eq!(found.len(), 1, "server processes for {needle}: {found:?}");
-    found[0]
-}
-
 /// Rewrites `health.txt` in the server's dir and sends SIGHUP.
 fn set_health_and_reload(server: &TestServer, health: &str) {
     std::fs::write(server.dir().join("health.txt"), health).expect("write health.txt");
-    let pid = server_pid(server.dir());
-    let status = Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -HUP {pid} failed");
+    server.reload();
 }
 
 /// Polls `query` over UDP until its address set is `expected` (after a reload).

@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+
 use std::time::{Duration, Instant};
 
 use common::{QUERY_TIMEOUT, QueryBuilder, TestServer, Transport};
@@ -1260,43 +1260,6 @@ fn stuck_tcp_clients_do_not_delay_udp() {
 // Reload
 // ------------------------------------------------------------------------------------------
 
-/// PID of the server serving `dir` (the harness does not expose it): the process whose
-/// command line names `dir/dynadns.yaml`.
-fn server_pid(dir: &Path) -> u32 {
-    let needle = dir.join("dynadns.yaml");
-    let needle = needle.to_string_lossy();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|&b| b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        if args.iter().any(|a| a == "serve") && args.iter().any(|a| *a == needle) {
-            found.push(pid);
-        }
-    }
-    assert_eq!(found.len(), 1, "server processes for {needle}: {found:?}");
-    found[0]
-}
-
-fn sighup(pid: u32) {
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -HUP {pid} failed");
-}
-
 const RELOAD_ZONE_V1: &str = r#"zone: reload.test
 ttl: 60
 soa: { primary: ns1, contact: hostmaster, serial: 1 }
@@ -1320,7 +1283,7 @@ fn sighup_reload_changes_answers() {
         .replace("192.0.2.100", "192.0.2.200")
         + "  new: { A: 192.0.2.201 }\n";
     std::fs::write(server.dir().join("zones/reload.test.yaml"), v2).unwrap();
-    sighup(server_pid(server.dir()));
+    server.reload();
     wait_for(Duration::from_secs(10), "the reloaded answer", || {
         a_answers(&server.udp(&query)) == set(&["192.0.2.200"])
     });
@@ -1342,11 +1305,10 @@ fn sighup_with_broken_zone_keeps_old_answers() {
     ]);
     let query = q("www.reload.test.", RecordType::A);
     assert_eq!(a_answers(&server.udp(&query)), set(&["192.0.2.100"]));
-    let pid = server_pid(server.dir());
     let zone_path = server.dir().join("zones/reload.test.yaml");
     let broken = RELOAD_ZONE_V1.replace("192.0.2.100", "192.0.2.300");
     std::fs::write(&zone_path, broken).unwrap();
-    sighup(pid);
+    server.reload();
     wait_for(
         Duration::from_secs(10),
         "the failed reload in the log",
@@ -1367,7 +1329,7 @@ fn sighup_with_broken_zone_keeps_old_answers() {
         RELOAD_ZONE_V1.replace("192.0.2.100", "192.0.2.150"),
     )
     .unwrap();
-    sighup(pid);
+    server.reload();
     wait_for(Duration::from_secs(10), "the reloaded answer", || {
         a_answers(&server.udp(&query)) == set(&["192.0.2.150"])
     });

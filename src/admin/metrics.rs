@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::gslb::view::PoolView;
 use crate::health::monitor::TargetStatus;
 use crate::snapshot::Snapshot;
 
@@ -10,6 +11,29 @@ fn esc(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// One gauge per resource pool.
+fn pool_gauge(
+    o: &mut String,
+    snap: &Snapshot,
+    name: &str,
+    help: &str,
+    value: fn(&PoolView) -> u32,
+) {
+    let _ = writeln!(o, "# HELP {name} {help}");
+    let _ = writeln!(o, "# TYPE {name} gauge");
+    for (r, v) in snap.gslb.resources.iter().zip(snap.views.iter()) {
+        for p in v.pools.iter() {
+            let _ = writeln!(
+                o,
+                "{name}{{resource=\"{}\",datacenter=\"{}\"}} {}",
+                esc(&r.name),
+                esc(snap.gslb.dc_name(p.dc)),
+                value(p)
+            );
+        }
+    }
 }
 
 /// Renders every metric.
@@ -22,35 +46,20 @@ pub fn render(snap: &Snapshot, targets: &[TargetStatus]) -> String {
     let _ = writeln!(o, "# TYPE dynadns_snapshot_generation gauge");
     let _ = writeln!(o, "dynadns_snapshot_generation {}", snap.generation);
 
-    let _ = writeln!(
-        o,
-        "# HELP dynadns_pool_up Whether a resource's pool in a datacenter is up (min_up and forced states applied)."
+    pool_gauge(
+        &mut o,
+        snap,
+        "dynadns_pool_up",
+        "Whether a resource's pool in a datacenter is up (min_up and forced states applied).",
+        |p| u32::from(p.up),
     );
-    let _ = writeln!(o, "# TYPE dynadns_pool_up gauge");
-    for (r, v) in snap.gslb.resources.iter().zip(snap.views.iter()) {
-        for p in v.pools.iter() {
-            let _ = writeln!(
-                o,
-                "dynadns_pool_up{{resource=\"{}\",datacenter=\"{}\"}} {}",
-                esc(&r.name),
-                esc(snap.gslb.dc_name(p.dc)),
-                u8::from(p.up)
-            );
-        }
-    }
-    let _ = writeln!(o, "# HELP dynadns_pool_members_up Members up in a pool.");
-    let _ = writeln!(o, "# TYPE dynadns_pool_members_up gauge");
-    for (r, v) in snap.gslb.resources.iter().zip(snap.views.iter()) {
-        for p in v.pools.iter() {
-            let _ = writeln!(
-                o,
-                "dynadns_pool_members_up{{resource=\"{}\",datacenter=\"{}\"}} {}",
-                esc(&r.name),
-                esc(snap.gslb.dc_name(p.dc)),
-                p.up_count
-            );
-        }
-    }
+    pool_gauge(
+        &mut o,
+        snap,
+        "dynadns_pool_members_up",
+        "Members up in a pool.",
+        |p| p.up_count,
+    );
 
     let _ = writeln!(
         o,

@@ -5,7 +5,9 @@
 //! wins; then, once a MaxMind database is configured, subdivision, country, continent and
 //! distance; then `default`. The prefix length that decided is the ECS scope of the answer.
 
-use std::collections::HashMap;
+use std::hash::Hash;
+
+use rustc_hash::FxHashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -17,8 +19,8 @@ use crate::gslb::{DcId, GeoMap};
 /// length (at most 33 or 129, usually a handful) and probes; no allocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrefixMap<T> {
-    v4: Vec<(u8, HashMap<u32, T>)>,
-    v6: Vec<(u8, HashMap<u128, T>)>,
+    v4: Vec<(u8, FxHashMap<u32, T>)>,
+    v6: Vec<(u8, FxHashMap<u128, T>)>,
 }
 
 impl<T> Default for PrefixMap<T> {
@@ -50,38 +52,9 @@ impl<T> PrefixMap<T> {
     /// Adds a network; returns false if the exact network was already present (kept as is).
     pub fn insert(&mut self, addr: IpAddr, len: u8, value: T) -> bool {
         match addr {
-            IpAddr::V4(a) => {
-                let key = mask4(u32::from(a), len);
-                let i = match self.v4.iter().position(|(l, _)| *l == len) {
-                    Some(i) => i,
-                    None => {
-                        self.v4.push((len, HashMap::new()));
-                        self.v4.sort_by_key(|e| std::cmp::Reverse(e.0));
-                        self.v4.iter().position(|(l, _)| *l == len).unwrap_or(0)
-                    }
-                };
-                if self.v4[i].1.contains_key(&key) {
-                    return false;
-                }
-                self.v4[i].1.insert(key, value);
-            }
-            IpAddr::V6(a) => {
-                let key = mask6(u128::from(a), len);
-                let i = match self.v6.iter().position(|(l, _)| *l == len) {
-                    Some(i) => i,
-                    None => {
-                        self.v6.push((len, HashMap::new()));
-                        self.v6.sort_by_key(|e| std::cmp::Reverse(e.0));
-                        self.v6.iter().position(|(l, _)| *l == len).unwrap_or(0)
-                    }
-                };
-                if self.v6[i].1.contains_key(&key) {
-                    return false;
-                }
-                self.v6[i].1.insert(key, value);
-            }
+            IpAddr::V4(a) => insert_into(&mut self.v4, len, mask4(u32::from(a), len), value),
+            IpAddr::V6(a) => insert_into(&mut self.v6, len, mask6(u128::from(a), len), value),
         }
-        true
     }
 
     /// The value of the longest prefix containing `addr`, and that prefix's length.
@@ -115,6 +88,30 @@ impl<T> PrefixMap<T> {
     /// Whether the map is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Inserts into the table of prefix length `len`, keeping tables sorted longest first.
+fn insert_into<K: Hash + Eq, T>(
+    tables: &mut Vec<(u8, FxHashMap<K, T>)>,
+    len: u8,
+    key: K,
+    value: T,
+) -> bool {
+    let i = match tables.iter().position(|(l, _)| *l == len) {
+        Some(i) => i,
+        None => {
+            tables.push((len, FxHashMap::default()));
+            tables.sort_by_key(|e| std::cmp::Reverse(e.0));
+            tables.iter().position(|(l, _)| *l == len).unwrap_or(0)
+        }
+    };
+    match tables[i].1.entry(key) {
+        std::collections::hash_map::Entry::Occupied(_) => false,
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(value);
+            true
+        }
     }
 }
 

@@ -248,22 +248,10 @@ pub fn from_text(text: &str, origin: &[u8]) -> Result<Vec<u8>, String> {
                 i += 1;
             }
             b'\\' => {
-                let rest = &bytes[i + 1..];
-                if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
-                    let v: u32 = rest[..3]
-                        .iter()
-                        .fold(0, |a, d| a * 10 + u32::from(d - b'0'));
-                    if v > 255 {
-                        return Err(format!("escape \\{} is not a byte in '{text}'", v));
-                    }
-                    label.push(v as u8);
-                    i += 4;
-                } else if let Some(&c) = rest.first() {
-                    label.push(c);
-                    i += 2;
-                } else {
-                    return Err(format!("name '{text}' ends with a lone backslash"));
-                }
+                let (byte, used) =
+                    decode_escape(&bytes[i + 1..]).map_err(|e| format!("{e} in name '{text}'"))?;
+                label.push(byte);
+                i += 1 + used;
             }
             _ => {
                 label.push(b);
@@ -283,6 +271,24 @@ pub fn from_text(text: &str, origin: &[u8]) -> Result<Vec<u8>, String> {
         return Err(format!("name '{text}' is longer than 255 bytes"));
     }
     Ok(out)
+}
+
+/// Decodes the escape after a backslash in presentation text: `\DDD` (a decimal byte) or
+/// `\X` (X itself). Returns the byte and how many bytes after the backslash it used. Names
+/// and character-strings share this rule (RFC 1035 §5.1).
+pub fn decode_escape(rest: &[u8]) -> Result<(u8, usize), String> {
+    if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
+        let v: u32 = rest[..3]
+            .iter()
+            .fold(0, |a, d| a * 10 + u32::from(d - b'0'));
+        return u8::try_from(v)
+            .map(|b| (b, 3))
+            .map_err(|_| format!("escape \\{v} is not a byte"));
+    }
+    match rest.first() {
+        Some(&c) => Ok((c, 1)),
+        None => Err("a lone backslash at the end".into()),
+    }
 }
 
 fn push_label(out: &mut Vec<u8>, label: &[u8], text: &str) -> Result<(), String> {

@@ -5,7 +5,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::wire::name::{from_text, to_lower};
+use crate::wire::name::{decode_escape, from_text, to_lower};
 use crate::wire::rtype;
 use crate::wire::writer::RdataPiece;
 
@@ -149,22 +149,9 @@ pub fn unescape(token: &str) -> Result<Vec<u8>, String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' {
-            let rest = &b[i + 1..];
-            if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
-                let v: u32 = rest[..3]
-                    .iter()
-                    .fold(0, |a, d| a * 10 + u32::from(d - b'0'));
-                if v > 255 {
-                    return Err(format!("escape \\{v} is not a byte"));
-                }
-                out.push(v as u8);
-                i += 4;
-            } else if let Some(&c) = rest.first() {
-                out.push(c);
-                i += 2;
-            } else {
-                return Err("string ends with a lone backslash".into());
-            }
+            let (byte, used) = decode_escape(&b[i + 1..])?;
+            out.push(byte);
+            i += 1 + used;
         } else {
             out.push(b[i]);
             i += 1;

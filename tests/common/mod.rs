@@ -116,6 +116,20 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// Asks the server to reload its configuration (SIGHUP), as an operator would.
+    pub fn reload(&self) {
+        let pid = self
+            .child
+            .as_ref()
+            .expect("reload needs a server started by the harness")
+            .id();
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -HUP {pid} failed");
+    }
+
     /// Writes `files` (paths relative to a fresh temp dir, e.g. `("dynadns.yaml", ..)`,
     /// `("zones/example.com.yaml", ..)`) and starts `dynadns serve` on a free loopback port.
     ///
