@@ -321,10 +321,20 @@ impl<'b> Writer<'b> {
     }
 
     fn find(&self, suffix: &[u8]) -> Option<u16> {
-        self.comp[..self.comp_len]
+        let known = &self.comp[..self.comp_len];
+        // Fast path: the same bytes stored contiguously (the usual case: every record of an
+        // RRset repeats its owner, already written as the question). A byte match that ends
+        // in the root label is a complete, uncompressed copy of the name.
+        known
             .iter()
             .copied()
-            .find(|&off| equals_at(self.buf, off as usize, suffix))
+            .find(|&off| self.buf.get(off as usize..off as usize + suffix.len()) == Some(suffix))
+            .or_else(|| {
+                known
+                    .iter()
+                    .copied()
+                    .find(|&off| equals_at(self.buf, off as usize, suffix))
+            })
     }
 
     /// Remembers where each label of a just-written name starts (labels written literally only;
