@@ -567,12 +567,20 @@ mod tests {
         gslb_with(&["msk", "spb"], resource(pools, Route::Order(vec![0, 1])))
     }
 
-    fn answer(g: &Gslb, down: &[u32], family: usize) -> (Vec<String>, Decision<'static>) {
+    /// Compiles the first resource with `down` targets and forced states `o`, decides for a
+    /// fixed client and picks with a fixed seed: the sorted addresses and the decision.
+    /// (The view is leaked so the decision can borrow it; tests only.)
+    fn answer_with(
+        g: &Gslb,
+        down: &[u32],
+        family: usize,
+        o: &Overrides,
+    ) -> (Vec<String>, Decision<'static>) {
         let view = Box::leak(Box::new(compile(
             g,
             &g.resources[0],
             &|t| !down.contains(&t),
-            &Overrides::default(),
+            o,
         )));
         let g: &'static Gslb = Box::leak(Box::new(g.clone()));
         let d = decide(
@@ -602,6 +610,10 @@ mod tests {
             out.sort();
         }
         (out, d)
+    }
+
+    fn answer(g: &Gslb, down: &[u32], family: usize) -> (Vec<String>, Decision<'static>) {
+        answer_with(g, down, family, &Overrides::default())
     }
 
     #[test]
@@ -939,34 +951,8 @@ mod tests {
     }
 
     fn answer_forced(g: &Gslb, down: &[u32], o: &Overrides) -> (Vec<String>, Option<DcId>) {
-        let view = compile(g, &g.resources[0], &|t| !down.contains(&t), o);
-        let d = decide(
-            g,
-            &g.resources[0],
-            &view,
-            V4,
-            &client("10.0.0.1"),
-            &mut NoTrace,
-        );
-        let mut out = vec![];
-        if let Outcome::Members(set) = d.outcome {
-            let mut idx = [0u32; MAX_PICK];
-            let n = pick(
-                set,
-                &g.resources[0],
-                64,
-                &client("10.0.0.1"),
-                0,
-                &mut Rng::seeded(1),
-                &mut idx,
-                &mut NoTrace,
-            );
-            out = chosen(set, &idx[..n])
-                .map(|c| c.address().to_string())
-                .collect();
-            out.sort();
-        }
-        (out, d.dc)
+        let (a, d) = answer_with(g, down, V4, o);
+        (a, d.dc)
     }
 
     #[test]
