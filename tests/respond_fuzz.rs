@@ -1,4 +1,4 @@
-//! In-process robustness: hundreds of thousands of hostile packets through the whole answer
+//! In-process robustness: a million hostile packets through the whole answer
 //! path (`answer::respond`) against the shipped example configuration, GSLB names included.
 //!
 //! Seeded, so a failure is reproducible; bounded in count, so it stays fast. The properties
