@@ -6,34 +6,17 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{QueryBuilder, TestServer};
+use common::{QueryBuilder, TempDir, TestServer};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::txt::Parser;
 
 fn dynadns() -> Command {
     Command::new(env!("CARGO_BIN_EXE_dynadns"))
-}
-
-/// A fresh directory holding `files` (paths relative to it).
-fn temp_dir_with(files: &[(&str, &str)]) -> PathBuf {
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "dynadns-cli-test-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (relative, content) in files {
-        let path = dir.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-    dir
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -66,8 +49,8 @@ records:
   ns1: { A: 192.0.2.1 }
 "#;
 
-fn bad_config_dir() -> PathBuf {
-    temp_dir_with(&[
+fn bad_config_dir() -> TempDir {
+    TempDir::with(&[
         ("dynadns.yaml", CONFIG),
         ("zones/bad.test.yaml", BAD_ZONE),
         ("zones/dup-1.yaml", DUP_ZONE),
@@ -153,7 +136,6 @@ fn check_reports_every_problem_with_position() {
         "check printed on stdout: {}",
         text(&out.stdout)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `serve` with the same configuration refuses to start: it exits non-zero before answering
@@ -220,7 +202,6 @@ fn serve_refuses_bad_config_with_same_message() {
             "serve's stderr lacks {line:?}:\n{stderr}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The shipped `dynadns.yaml` (with `zones/example.com.yaml`) passes `check`.
@@ -335,7 +316,7 @@ fn import(path: &Path, origin: &str) -> Output {
 /// referral (NS in authority, glue in additional) for the delegation.
 #[test]
 fn import_zone_round_trip() {
-    let dir = temp_dir_with(&[("rt.test.zone", MASTER)]);
+    let dir = TempDir::with(&[("rt.test.zone", MASTER)]);
     let path = dir.join("rt.test.zone");
 
     let out = import(&path, "rt.test");
@@ -413,14 +394,13 @@ fn import_zone_round_trip() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A broken master file is reported with its position and nothing is printed on stdout.
 #[test]
 fn import_zone_reports_errors_with_position() {
     let broken = "$ORIGIN rt.test.\n$TTL 3600\n@ IN SOA ns1 hostmaster 1 2 3 4 5\n  IN NS ns1\nns1 IN A 192.0.2.1\nwww 99999999999 IN A 192.0.2.2\n";
-    let dir = temp_dir_with(&[("broken.zone", broken)]);
+    let dir = TempDir::with(&[("broken.zone", broken)]);
     let path = dir.join("broken.zone");
     let out = import(&path, "rt.test");
     let stderr = text(&out.stderr);
@@ -430,5 +410,4 @@ fn import_zone_reports_errors_with_position() {
         stderr.contains(&format!("{}:6:5: ", path.display())),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

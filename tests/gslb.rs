@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{QueryBuilder, TestServer, Transport};
+use common::{QueryBuilder, TempDir, TestServer, Transport};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
 use hickory_proto::rr::{RData, RecordType};
@@ -878,39 +878,9 @@ resources:
 // 11. dynadns explain
 // ------------------------------------------------------------------------------------------
 
-/// A fresh directory holding `files`; removed on drop unless the test panics.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn with(files: &[(&str, &str)]) -> TempDir {
-        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dynadns-gslb-test-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        for (relative, content) in files {
-            let path = dir.join(relative);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, content).unwrap();
-        }
-        TempDir(dir)
-    }
-
-    fn config(&self) -> PathBuf {
-        self.0.join("dynadns.yaml")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("test failed: keeping {}", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+/// The configuration file of a test directory.
+fn config_of(dir: &TempDir) -> PathBuf {
+    dir.join("dynadns.yaml")
 }
 
 fn dynadns(args: &[&str]) -> Output {
@@ -943,7 +913,7 @@ fn explain_shows_the_decision_path() {
         (ZONE_PATH, &zone_text),
         ("health.txt", "10.0.1.2 down\n"),
     ]);
-    let cfg = dir.config();
+    let cfg = config_of(&dir);
     let cfg = cfg.to_str().unwrap();
 
     let out = dynadns(&[
@@ -1037,7 +1007,7 @@ fn explain_names_the_matched_network() {
         ("dynadns.yaml", &config("", GEO_BODY)),
         (ZONE_PATH, &zone_text),
     ]);
-    let cfg = dir.config();
+    let cfg = config_of(&dir);
     let out = dynadns(&[
         "explain",
         "-c",
@@ -1073,7 +1043,7 @@ fn pos_of(text: &str, needle: &str) -> (usize, usize) {
 /// containing `location` (`FILE:LINE:COL`) and every word of `words`.
 fn assert_check_error(files: &[(&str, &str)], location: &str, words: &[&str]) {
     let dir = TempDir::with(files);
-    let cfg = dir.config();
+    let cfg = config_of(&dir);
     let out = dynadns(&["check", "-c", cfg.to_str().unwrap()]);
     let stderr = text(&out.stderr);
     let report = format!("stdout:\n{}\nstderr:\n{stderr}", text(&out.stdout));

@@ -21,7 +21,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -88,18 +88,10 @@ fn set(list: &[Ipv4Addr]) -> BTreeSet<IpAddr> {
 // ------------------------------------------------------------------------------------------
 
 /// A fresh directory with `dynadns.yaml` and the zone; removed on drop unless panicking.
-struct TempDir(PathBuf);
+struct TestDir(common::TempDir);
 
-impl TempDir {
-    fn new(config_text: &str) -> TempDir {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dynadns-health-test-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("zones")).expect("create temp dir");
+impl TestDir {
+    fn new(config_text: &str) -> TestDir {
         // A DYNA record for every resource of the file (`www` always, `www2` and `api` when
         // the test defines them).
         let mut zone = ZONE.to_string();
@@ -108,14 +100,13 @@ impl TempDir {
                 zone.push_str(&format!("  {extra}: {{ DYNA: {extra} }}\n"));
             }
         }
-        std::fs::write(dir.join("zones/example.com.yaml"), zone).expect("write zone");
-        let d = TempDir(dir);
+        let d = TestDir(common::TempDir::with(&[("zones/example.com.yaml", &zone)]));
         d.write_config(config_text);
         d
     }
 
     fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 
     fn config_path(&self) -> PathBuf {
@@ -128,16 +119,6 @@ impl TempDir {
 
     fn state_file(&self) -> PathBuf {
         self.0.join("dynadns.state.json")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("test failed: keeping {}", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
     }
 }
 
@@ -165,7 +146,7 @@ fn free_port() -> SocketAddr {
 impl Server {
     /// Starts a server on `dir`'s config; `run` names its log (`stderr-RUN.log`). Returns when
     /// it answers a SOA query (it has finished its first probe round by then).
-    fn start(dir: &TempDir, run: &str) -> Server {
+    fn start(dir: &TestDir, run: &str) -> Server {
         let log = dir.path().join(format!("stderr-{run}.log"));
         let mut failures = String::new();
         for attempt in 1..=3 {
@@ -696,7 +677,7 @@ fn killed_backend_fails_over_after_k_failures_and_returns_after_n_successes() {
     let (port, mut ls) = ports(&[MSK, SPB], &[]);
     let spb = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
     let msk = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
-    let dir = TempDir::new(&config(&tcp_check(port), FAILOVER, ""));
+    let dir = TestDir::new(&config(&tcp_check(port), FAILOVER, ""));
     let server = Server::start(&dir, "1");
 
     let (addrs, ttls) = server.answer("www.example.com.");
@@ -791,7 +772,7 @@ fn http_check_status_and_body_decide() {
         Behaviour::Http(Arc::new(AtomicU8::new(HTTP_OK))),
     );
     let a = Backend::serve(ls.pop().unwrap(), Behaviour::Http(mode.clone()));
-    let dir = TempDir::new(&config(&http_check(port), HTTP_POOL, ""));
+    let dir = TestDir::new(&config(&http_check(port), HTTP_POOL, ""));
     let server = Server::start(&dir, "1");
     assert_eq!(server.www(), set(&[MSK, SPB]));
 
@@ -887,7 +868,7 @@ fn http_check_status_and_body_decide() {
 fn dead_first_datacenter_is_never_answered_after_start() {
     let (port, mut ls) = ports(&[SPB], &[MSK]);
     let _spb = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
-    let dir = TempDir::new(&config(&tcp_check(port), FAILOVER, ""));
+    let dir = TestDir::new(&config(&tcp_check(port), FAILOVER, ""));
     let server = Server::start(&dir, "1");
     let (addrs, ttls) = server.answer("www.example.com.");
     assert_eq!(
@@ -914,7 +895,7 @@ fn dead_first_datacenter_is_never_answered_after_start() {
 fn restart_restores_states_from_the_state_file() {
     let (port, mut ls) = ports(&[SPB], &[MSK]);
     let _spb = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
-    let dir = TempDir::new(&config(&tcp_check(port), FAILOVER, ""));
+    let dir = TestDir::new(&config(&tcp_check(port), FAILOVER, ""));
 
     let server = Server::start(&dir, "1");
     assert_eq!(server.www(), set(&[SPB]));
@@ -973,7 +954,7 @@ fn broken_state_file_is_logged_and_ignored() {
     let (port, mut ls) = ports(&[MSK, SPB], &[]);
     let _spb = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
     let _msk = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
-    let dir = TempDir::new(&config(&tcp_check(port), FAILOVER, ""));
+    let dir = TestDir::new(&config(&tcp_check(port), FAILOVER, ""));
     let garbage: [(&str, &[u8], &str); 2] = [
         ("binary", b"\x00\xff\xfe garbage \x01\x02", "valid UTF-8"),
         ("text", b"{ \"targets\": [ not json", "is not valid"),
@@ -1011,7 +992,7 @@ fn reload_keeps_states_and_stops_probing_removed_targets() {
     let (port, mut ls) = ports(&[SPB], &[MSK]);
     let _spb = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
     let check = tcp_check(port).replace("up: 4/4", "up: 20/20");
-    let dir = TempDir::new(&config(&check, FAILOVER, ""));
+    let dir = TestDir::new(&config(&check, FAILOVER, ""));
     let server = Server::start(&dir, "1");
     assert_eq!(server.www(), set(&[SPB]));
 
@@ -1077,7 +1058,7 @@ fn one_probe_per_target_shared_by_resources() {
     let msk = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
     let resources =
         format!("{FAILOVER}  api:\n    ttl: 30\n    check: c\n    pools:\n      eu: [127.0.0.1]\n");
-    let dir = TempDir::new(&config(&tcp_check(port), &resources, ""));
+    let dir = TestDir::new(&config(&tcp_check(port), &resources, ""));
     let server = Server::start(&dir, "1");
     assert_eq!(server.www(), set(&[MSK]));
     assert_eq!(server.answer("api.example.com.").0, set(&[MSK]));
@@ -1128,7 +1109,7 @@ fn admin_overrides_token_reload_and_restart() {
     let _spb = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
     let msk = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
     let extra = format!("admin:\n  token: \"{TOKEN}\"\n");
-    let dir = TempDir::new(&config(&tcp_check(port), FORCE_POOLS, &extra));
+    let dir = TestDir::new(&config(&tcp_check(port), FORCE_POOLS, &extra));
     let server = Server::start(&dir, "1");
     let both = set(&[MSK, THIRD]);
     assert_eq!(server.www(), both);
@@ -1284,7 +1265,7 @@ fn members_all_keeps_failing_members_in_an_up_pool() {
     pools:
       msk: [127.0.0.1, 127.0.0.2]
 ";
-    let dir = TempDir::new(&config(&tcp_check(port), resources, ""));
+    let dir = TestDir::new(&config(&tcp_check(port), resources, ""));
     let server = Server::start(&dir, "1");
     assert_eq!(server.target(SPB)["up"], false);
     assert_eq!(server.www(), set(&[MSK, SPB]), "members: all");
@@ -1305,7 +1286,7 @@ fn members_all_keeps_failing_members_in_an_up_pool() {
 fn explain_reads_windows_and_forced_states_from_the_state_file() {
     let (port, mut ls) = ports(&[SPB], &[MSK]);
     let _spb = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
-    let dir = TempDir::new(&config(&tcp_check(port), FAILOVER, ""));
+    let dir = TestDir::new(&config(&tcp_check(port), FAILOVER, ""));
     let server = Server::start(&dir, "1");
     assert_eq!(server.www(), set(&[SPB]));
     let (code, body) = server.admin(
@@ -1383,7 +1364,7 @@ fn resetting_and_endless_targets_do_not_disturb_the_rest() {
     pools:
       msk: [127.0.0.1, 127.0.0.2, 127.0.0.3]
 ";
-    let dir = TempDir::new(&config(&http_check(port), resources, ""));
+    let dir = TestDir::new(&config(&http_check(port), resources, ""));
     let mut server = Server::start(&dir, "1");
     server.wait_answer("www.example.com.", &set(&[MSK]), Duration::from_secs(3));
     server.wait_target(SPB, false, Duration::from_secs(3));

@@ -138,13 +138,7 @@ impl TestServer {
     /// does not become ready.
     pub fn start_with(files: &[(&str, &str)]) -> TestServer {
         let dir = make_temp_dir();
-        for (relative, content) in files {
-            let path = dir.join(relative);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).expect("create parent dir of test file");
-            }
-            fs::write(&path, content).expect("write test file");
-        }
+        write_files(&dir, files);
         let probe = probe_name(files);
         Self::spawn(dir, &probe)
     }
@@ -554,6 +548,61 @@ impl Report {
             failures.len(),
             failures.join("\n")
         );
+    }
+}
+
+/// Writes `files` (paths relative to `dir`), creating parent directories.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (relative, content) in files {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create parent dir of test file");
+        }
+        fs::write(&path, content).expect("write test file");
+    }
+}
+
+/// A fresh directory for tests that run `dynadns` themselves; removed on drop, kept (and
+/// printed) when the test panics so its files can be inspected.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// An empty fresh directory.
+    pub fn new() -> TempDir {
+        TempDir(make_temp_dir())
+    }
+
+    /// A fresh directory holding `files`.
+    pub fn with(files: &[(&str, &str)]) -> TempDir {
+        let d = TempDir::new();
+        write_files(&d.0, files);
+        d
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, relative: &str) -> PathBuf {
+        self.0.join(relative)
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("test failed: keeping {}", self.0.display());
+        } else {
+            let _ = fs::remove_dir_all(&self.0);
+        }
     }
 }
 
