@@ -497,7 +497,7 @@ pub fn chosen<'a>(set: &'a MemberSet, idx: &'a [u32]) -> impl Iterator<Item = &'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gslb::view::{V4, V6, compile};
+    use crate::gslb::view::{ResourceView, V4, V6, compile};
     use crate::gslb::{
         AnswerPolicy, CnamePool, Datacenter, Force, Member, MembersMode, MinUp, Overrides, Pool,
         WhenAllDown,
@@ -703,6 +703,23 @@ mod tests {
         assert_eq!((d.outcome, d.degraded), (Outcome::NoData, false));
     }
 
+    /// The member set the first resource answers from when everything is up.
+    fn serving_set<'v>(g: &'v Gslb, view: &'v ResourceView) -> &'v MemberSet {
+        match decide(
+            g,
+            &g.resources[0],
+            view,
+            V4,
+            &client("10.0.0.1"),
+            &mut NoTrace,
+        )
+        .outcome
+        {
+            Outcome::Members(set) => set,
+            other => panic!("expected members, got {other:?}"),
+        }
+    }
+
     fn big_pool(n: u32, subpools: u32, pick: Pick) -> Gslb {
         let ms = (0..n)
             .map(|i| Member {
@@ -724,17 +741,7 @@ mod tests {
     fn seed_case_hundred_members_five_subpools_rotate_evenly() {
         let g = big_pool(100, 5, Pick::RoundRobin);
         let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
-        let d = decide(
-            &g,
-            &g.resources[0],
-            &view,
-            V4,
-            &client("10.0.0.1"),
-            &mut NoTrace,
-        );
-        let Outcome::Members(set) = d.outcome else {
-            panic!()
-        };
+        let set = serving_set(&g, &view);
         let mut counts = std::collections::HashMap::new();
         let mut rng = Rng::seeded(3);
         for rotation in 0..1000 {
@@ -767,17 +774,7 @@ mod tests {
     fn client_hash_keeps_a_network_on_its_group() {
         let g = big_pool(100, 5, Pick::ClientHash);
         let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
-        let d = decide(
-            &g,
-            &g.resources[0],
-            &view,
-            V4,
-            &client("10.0.0.1"),
-            &mut NoTrace,
-        );
-        let Outcome::Members(set) = d.outcome else {
-            panic!()
-        };
+        let set = serving_set(&g, &view);
         let group_of = |addr: &str, rot: u64| {
             let mut idx = [0u32; MAX_PICK];
             let n = pick(
@@ -812,17 +809,7 @@ mod tests {
         }
         g.resources[0].answer.max = Some(1);
         let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
-        let d = decide(
-            &g,
-            &g.resources[0],
-            &view,
-            V4,
-            &client("10.0.0.1"),
-            &mut NoTrace,
-        );
-        let Outcome::Members(set) = d.outcome else {
-            panic!()
-        };
+        let set = serving_set(&g, &view);
         let heavy = IpAddr::from([10, 1, 0, 2]);
         let mut rng = Rng::seeded(42);
         let n = 40_000u32;
@@ -860,17 +847,7 @@ mod tests {
         }
         g.resources[0].answer.max = Some(3);
         let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
-        let d = decide(
-            &g,
-            &g.resources[0],
-            &view,
-            V4,
-            &client("10.0.0.1"),
-            &mut NoTrace,
-        );
-        let Outcome::Members(set) = d.outcome else {
-            panic!()
-        };
+        let set = serving_set(&g, &view);
         let heavy = IpAddr::from([10, 1, 0, 1]);
         let mut rng = Rng::seeded(9);
         let mut heavy_hits = 0;
@@ -903,17 +880,7 @@ mod tests {
     fn global_max_answers_caps_the_answer() {
         let g = big_pool(50, 1, Pick::RoundRobin);
         let view = compile(&g, &g.resources[0], &|_| true, &Overrides::default());
-        let d = decide(
-            &g,
-            &g.resources[0],
-            &view,
-            V4,
-            &client("10.0.0.1"),
-            &mut NoTrace,
-        );
-        let Outcome::Members(set) = d.outcome else {
-            panic!()
-        };
+        let set = serving_set(&g, &view);
         let mut idx = [0u32; MAX_PICK];
         let n = pick(
             set,
