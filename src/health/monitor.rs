@@ -159,6 +159,9 @@ struct Inner {
     first_round: Notify,
     limiter: Arc<Semaphore>,
     settings: HealthSettings,
+    /// The last state-file write error, so a persistent problem is logged once, not every
+    /// few seconds.
+    save_error: Mutex<Option<String>>,
 }
 
 /// The running prober. Cheap to clone (shared).
@@ -265,6 +268,7 @@ impl Monitor {
                 first_round: Notify::new(),
                 limiter: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
                 settings,
+                save_error: Mutex::new(None),
             }),
         };
         m.restore();
@@ -771,8 +775,27 @@ impl Monitor {
         };
         let tmp = path.with_extension("tmp");
         let r = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = r {
-            warn!("cannot write state file {}: {e}", path.display());
+        let mut last = self
+            .inner
+            .save_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match r {
+            Err(e) => {
+                let e = e.to_string();
+                if last.as_deref() != Some(e.as_str()) {
+                    warn!(
+                        "cannot write state file {}: {e}; states will not survive a restart until it can be written",
+                        path.display()
+                    );
+                    *last = Some(e);
+                }
+            }
+            Ok(()) => {
+                if last.take().is_some() {
+                    info!("state file {} written again", path.display());
+                }
+            }
         }
     }
 
