@@ -170,17 +170,6 @@ pub fn is_subdomain(name: &[u8], ancestor: &[u8]) -> bool {
     i == start
 }
 
-/// Number of labels, not counting the root.
-pub fn label_count(name: &[u8]) -> usize {
-    let mut n = 0;
-    let mut i = 0usize;
-    while i < name.len() && name[i] != 0 {
-        n += 1;
-        i += name[i] as usize + 1;
-    }
-    n
-}
-
 /// Lowercased copy of an encoded name.
 pub fn to_lower(name: &[u8]) -> Vec<u8> {
     name.iter().map(u8::to_ascii_lowercase).collect()
