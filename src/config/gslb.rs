@@ -651,7 +651,7 @@ fn resource(
     };
     let mut answer = AnswerPolicy::default();
     if let Some(n) = m.get("answer") {
-        let am = cx.map(n, "answer", &["max", "subpools", "pick"]);
+        let am = cx.map(n, "answer", &["max", "subpools", "pick", "seed"]);
         if let Some(v) = am.get("max") {
             answer.max = cx.number(v, "answer.max", 1, 1024).map(|v| v as u32);
         }
@@ -659,6 +659,9 @@ fn resource(
             answer.subpools = cx
                 .number(v, "answer.subpools", 1, 1024)
                 .map_or(1, |v| v as u32);
+        }
+        if let Some(v) = am.get("seed") {
+            answer.seed = cx.number(v, "answer.seed", 0, u64::MAX).unwrap_or(0);
         }
         if let Some(v) = am.get("pick") {
             answer.pick = match v.as_str().unwrap_or("") {

@@ -122,6 +122,9 @@ pub struct AnswerPolicy {
     pub max: Option<u32>,
     /// How the group is chosen.
     pub pick: Pick,
+    /// Seed of the subpool partition and of `client_hash`: nodes with the same configuration
+    /// (and seed) give a client the same group; another seed deals members out differently.
+    pub seed: u64,
 }
 
 impl Default for AnswerPolicy {
@@ -130,6 +133,7 @@ impl Default for AnswerPolicy {
             subpools: 1,
             max: None,
             pick: Pick::RoundRobin,
+            seed: 0,
         }
     }
 }

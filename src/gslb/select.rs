@@ -733,6 +733,7 @@ mod tests {
             subpools,
             max: None,
             pick,
+            seed: 0,
         };
         gslb_with(&["eu"], r)
     }
