@@ -7,10 +7,10 @@
 
 use std::net::IpAddr;
 
-use crate::gslb::Pick;
-use crate::gslb::rng::{next_rotation, with_thread_rng};
-use crate::gslb::select::{self, ClientInfo, MAX_PICK, NoTrace, Outcome as SelectOutcome};
-use crate::gslb::view::{V4, V6};
+use crate::gslb::members::{V4, V6};
+use crate::gslb::pick::{Dice, MAX_PICK, Rotation};
+use crate::gslb::resolve::{ClientInfo, Decision, NoTrace, Outcome as SelectOutcome};
+use crate::gslb::rng::with_thread_rng;
 use crate::snapshot::Snapshot;
 use crate::wire::name::MAX_NAME_LEN;
 use crate::wire::query::{self, Edns, Parsed, Query, Question};
@@ -76,15 +76,14 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
     if kind == rcode::NOERROR
         && let Some(question) = &q.question
     {
+        // RFC 7871 §7.1.2: ECS with source /0 opts out of client-specific answers; we then
+        // route by the packet's source, and the decision's scope is 0.
+        let ecs = q.edns.and_then(|e| e.client_subnet);
         let gslb_client = ClientInfo {
-            addr: q
-                .edns
-                .and_then(|e| e.client_subnet)
+            addr: ecs
+                .filter(|cs| cs.source_prefix > 0)
                 .map_or(client.addr, |cs| cs.address),
-            ecs_source: q
-                .edns
-                .and_then(|e| e.client_subnet)
-                .map(|cs| cs.source_prefix),
+            ecs_source: ecs.map(|cs| cs.source_prefix),
         };
         match answer_question(snap, question, &gslb_client, &mut w) {
             Ok(outcome) => {
@@ -376,15 +375,8 @@ fn answer_in_zone(
                         break;
                     }
                     Some(Dynamic::Cname { resource }) => {
-                        let res = &snap.gslb.resources[resource];
-                        let d = select::decide(
-                            &snap.gslb,
-                            res,
-                            &snap.views[resource],
-                            V4,
-                            client,
-                            &mut NoTrace,
-                        );
+                        let mut picked = [0u32; 0];
+                        let d = resolve(snap, resource, V4, client, &mut picked);
                         outcome.scope = outcome.scope.max(d.scope);
                         match d.outcome {
                             SelectOutcome::Cname(target) => {
@@ -484,39 +476,39 @@ fn dyna(
     outcome: &mut Outcome,
     w: &mut Writer<'_>,
 ) -> Result<(), Full> {
-    let res = &snap.gslb.resources[resource];
-    let view = &snap.views[resource];
     let family = if rrtype == rtype::AAAA { V6 } else { V4 };
-    let d = select::decide(&snap.gslb, res, view, family, client, &mut NoTrace);
-    let mut scope = d.scope;
+    let mut picked = [0u32; MAX_PICK];
+    let d = resolve(snap, resource, family, client, &mut picked);
     match d.outcome {
-        SelectOutcome::Members(set) => {
-            let mut idx = [0u32; MAX_PICK];
-            let n = with_thread_rng(|rng| {
-                select::pick(
-                    set,
-                    res,
-                    snap.limits.max_answers,
-                    client,
-                    next_rotation(),
-                    rng,
-                    &mut idx,
-                    &mut NoTrace,
-                )
-            });
-            if set.groups.len() > 1 && res.answer.pick == Pick::ClientHash {
-                scope = scope.max(client.hash_prefix());
-            }
-            for &i in &idx[..n] {
-                let c = &set.members[i as usize];
+        SelectOutcome::Records { .. } => {
+            for c in d.records(&picked) {
                 w.record_raw(Section::Answer, owner, rrtype, class::IN, d.ttl, c.data())?;
             }
         }
         SelectOutcome::ServFail => outcome.rcode = rcode::SERVFAIL,
         SelectOutcome::NoData | SelectOutcome::Cname(_) => write_soa(zone, w)?,
     }
-    outcome.scope = outcome.scope.max(scope);
+    outcome.scope = outcome.scope.max(d.scope);
     Ok(())
+}
+
+/// Asks resource `resource` for its decision with this thread's random generator and
+/// round-robin counters (the one place the answer path calls into GSLB).
+fn resolve<'s>(
+    snap: &'s Snapshot,
+    resource: usize,
+    family: usize,
+    client: &ClientInfo,
+    picked: &mut [u32],
+) -> Decision<'s> {
+    let resolver = &snap.resolvers[resource];
+    with_thread_rng(|rng| {
+        let mut dice = Dice {
+            rng,
+            rotation: Rotation::PerThread,
+        };
+        resolver.resolve(family, client, &mut dice, picked, &mut NoTrace)
+    })
 }
 
 fn write_rrset(

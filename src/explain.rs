@@ -16,9 +16,11 @@ use std::sync::Arc;
 use crate::config::{self, ServerConfig};
 use crate::geo::parse_cidr;
 use crate::gslb::CheckKind;
+use crate::gslb::members::{V4, V6};
+use crate::gslb::pick::{Dice, MAX_PICK, Rotation};
+use crate::gslb::resolve::{ClientInfo, Lines, Outcome};
 use crate::gslb::rng::Rng;
-use crate::gslb::select::{self, ClientInfo, Lines, MAX_PICK, Outcome};
-use crate::gslb::view::{V4, V6};
+use crate::gslb::route::RouteKind;
 use crate::gslb::{Answers, MinUp, Resource};
 use crate::health::HealthStates;
 use crate::health::initial_states;
@@ -125,8 +127,9 @@ pub fn explain(
         }
         None => None,
     };
+    // As the server does: ECS with source /0 opts out, and the source address decides.
     let gslb_client = ClientInfo {
-        addr: ecs.map_or(client, |(a, _)| a),
+        addr: ecs.filter(|(_, l)| *l > 0).map_or(client, |(a, _)| a),
         ecs_source: ecs.map(|(_, l)| l),
     };
     let mut out = String::new();
@@ -257,7 +260,7 @@ fn explain_resource(
 ) {
     let gslb = &snap.gslb;
     let res: &Resource = &gslb.resources[index];
-    let view = &snap.views[index];
+    let resolver = &snap.resolvers[index];
     let _ = writeln!(
         out,
         "resource: {} (ttl {}, degraded ttl {}, check {}, min_up {}, when_all_down {}, members {})",
@@ -324,39 +327,28 @@ fn explain_resource(
             }
         }
     }
+    let _ = writeln!(out, "route:    {}", resolver.route().describe());
+    // The server's own decision function, with a recording tracer and fixed dice (rotation at
+    // the first group; random choices are one possible outcome).
     let mut lines = Lines::default();
-    let d = select::decide(gslb, res, view, family, client, &mut lines);
-    let mut picked = Vec::new();
-    if let Outcome::Members(set) = d.outcome {
-        let mut idx = [0u32; MAX_PICK];
-        let mut rng = Rng::seeded(0x5eed);
-        let n = select::pick(
-            set,
-            res,
-            snap.limits.max_answers,
-            client,
-            0,
-            &mut rng,
-            &mut idx,
-            &mut lines,
-        );
-        picked = select::chosen(set, &idx[..n])
-            .map(|c| c.address())
-            .collect();
-    }
+    let mut rng = Rng::seeded(0x5eed);
+    let mut dice = Dice {
+        rng: &mut rng,
+        rotation: Rotation::Fixed(0),
+    };
+    let mut picked = [0u32; MAX_PICK];
+    let d = resolver.resolve(family, client, &mut dice, &mut picked, &mut lines);
     for l in &lines.0 {
         let _ = writeln!(out, "decision: {l}");
     }
     let what = match d.outcome {
-        Outcome::Members(_) => format!(
-            "{} record(s): {}",
-            picked.len(),
-            picked
-                .iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
+        Outcome::Records { .. } => {
+            let addrs: Vec<String> = d
+                .records(&picked)
+                .map(|c| c.address().to_string())
+                .collect();
+            format!("{} record(s): {}", addrs.len(), addrs.join(" "))
+        }
         Outcome::Cname(t) => format!("CNAME {}", to_text(t)),
         Outcome::NoData => "no records (NODATA)".into(),
         Outcome::ServFail => "SERVFAIL".into(),
@@ -368,6 +360,18 @@ fn explain_resource(
         if d.degraded { " (degraded)" } else { "" },
         d.scope
     );
+    let _ = writeln!(out, "{}", scope_note(client, d.scope));
+}
+
+/// Says, in words, which clients a resolver will give the same answer (RFC 7871 caching).
+fn scope_note(client: &ClientInfo, scope: u8) -> String {
+    if scope == 0 {
+        return "scope:    /0: the answer does not depend on the client; resolvers cache it for everyone".into();
+    }
+    format!(
+        "scope:    /{scope}: every client in {}/{scope} gets this answer; resolvers cache it for that network",
+        crate::geo::network_of(client.addr, scope)
+    )
 }
 
 fn types(sets: &[crate::zone::RRset]) -> String {

@@ -12,7 +12,7 @@ use arc_swap::ArcSwap;
 
 use crate::config::{Limits, Loaded, ServerConfig};
 use crate::gslb::Gslb;
-use crate::gslb::view::{ResourceView, compile};
+use crate::gslb::resolve::{Resolver, compile_resources, recompile_resources};
 use crate::health::{HealthStates, initial_states};
 use crate::zone::ZoneSet;
 
@@ -25,8 +25,9 @@ pub struct Snapshot {
     pub gslb: Arc<Gslb>,
     /// Health state of every target.
     pub health: HealthStates,
-    /// Each resource compiled for `health`, indexed like `gslb.resources`.
-    pub views: Box<[ResourceView]>,
+    /// Each resource compiled for `health` (route, policy, members), indexed like
+    /// `gslb.resources`: all the query path reads about a resource.
+    pub resolvers: Box<[Resolver]>,
     /// Protocol limits.
     pub limits: Limits,
     /// Pre-encoded CHAOS TXT answers.
@@ -75,7 +76,12 @@ impl Snapshot {
     ) -> Snapshot {
         let gslb = Arc::new(config.gslb.clone());
         Snapshot {
-            views: compile_all(&gslb, &health),
+            resolvers: compile_resources(
+                &gslb,
+                config.limits.max_answers,
+                &|t| health.is_up(t),
+                &health.overrides,
+            ),
             zones,
             gslb,
             health,
@@ -90,21 +96,18 @@ impl Snapshot {
     }
 }
 
-/// Compiles every resource against `health`.
-pub fn compile_all(gslb: &Gslb, health: &HealthStates) -> Box<[ResourceView]> {
-    gslb.resources
-        .iter()
-        .map(|r| compile(gslb, r, &|t| health.is_up(t), &health.overrides))
-        .collect()
-}
-
 impl Snapshot {
     /// The same configuration with other health states: zones are shared, views recompiled.
     pub fn with_health(&self, health: HealthStates, generation: u64) -> Snapshot {
         Snapshot {
             zones: self.zones.clone(),
             gslb: self.gslb.clone(),
-            views: compile_all(&self.gslb, &health),
+            resolvers: recompile_resources(
+                &self.resolvers,
+                &self.gslb,
+                &|t| health.is_up(t),
+                &health.overrides,
+            ),
             health,
             limits: self.limits.clone(),
             chaos: Chaos {

@@ -230,8 +230,12 @@ resources:
 #[test]
 fn subpools_round_robin_hand_out_whole_groups_evenly() {
     let pool = members_file("10.1.0", 100);
+    // Two UDP workers, explicitly: the rotation guarantee below is stated for W workers.
     let server = start(
-        &config("", SUBPOOL_RESOURCE),
+        &format!(
+            "server: {{ udp_workers: 2 }}\n{}",
+            config("", SUBPOOL_RESOURCE)
+        ),
         "  www: { DYNA: rtb }\n",
         &[("pools/rtb.txt", &pool)],
     );
@@ -282,16 +286,15 @@ fn subpools_round_robin_hand_out_whole_groups_evenly() {
     }
     let union: BTreeSet<IpAddr> = groups.iter().flatten().copied().collect();
     assert_eq!(union, everyone, "the groups do not cover the pool");
-    // Rotation is round robin per UDP worker thread, each worker starting at group 0. A
-    // worker that served n queries gave each group floor(n/5) or ceil(n/5) of them, so with
-    // W workers every group (hence every address) is answered 100 +- W times out of 500
-    // whatever the kernel's spreading. [60, 140] allows W up to 40 workers; a random group
-    // choice would also pass (binomial(500, 0.2): sigma = 8.9, so 40 is 4.5 sigma) but a
-    // skewed or stuck rotation would not.
+    // Rotation is round robin per resource and per UDP worker thread, each worker starting at
+    // group 0. A worker that served n queries gave each group floor(n/5) or ceil(n/5) of
+    // them, so with W = 2 workers every group (hence every address) is answered 100 +- 2
+    // times out of 500, whatever the kernel's spreading. (A random group choice would miss
+    // this: binomial(500, 0.2) has sigma 8.9.)
     assert_eq!(counts.len(), 100);
     for (a, c) in &counts {
         assert!(
-            (60..=140).contains(c),
+            (98..=102).contains(c),
             "{a} answered {c} times of 500: {counts:?}"
         );
     }
@@ -663,8 +666,10 @@ resources:
 ";
 
 /// An operator network routes its clients (by ECS) to spb with ECS scope 24; other ECS
-/// networks get the default order with scope 0; without ECS the source address (127.0.0.1)
-/// decides: default order.
+/// networks get the default order with the scope of the widest network around them that holds
+/// no rule (never 0: the answer depends on the client), also when the client's ECS network
+/// contains the operator network; without ECS the source address (127.0.0.1) decides: default
+/// order.
 #[test]
 fn geo_map_networks_and_ecs_scope() {
     let server = start(&config("", GEO_BODY), "  www: { DYNA: www }\n", &[]);
@@ -680,7 +685,20 @@ fn geo_map_networks_and_ecs_scope() {
         "first choice: normal TTL"
     );
 
+    // 203.0.113.0 and 198.51.100.0 share their first 4 bits: 200.0.0.0/5 holds no rule.
     let reply = server.udp(&ecs_q("www.example.com.", RecordType::A, "203.0.113.0/24"));
+    assert_eq!(addr_set(&reply), msk, "{}", summary(&reply));
+    assert_eq!(ecs_scope(&reply), Some(5), "{}", summary(&reply));
+
+    // The client disclosed a /16 that contains the operator's /24: the default answer must
+    // not be cached for the /24 too, so its scope is /18 (198.51.0.0/18 holds no rule),
+    // longer than the source prefix (RFC 7871 §7.2.1).
+    let reply = server.udp(&ecs_q("www.example.com.", RecordType::A, "198.51.0.0/16"));
+    assert_eq!(addr_set(&reply), msk, "{}", summary(&reply));
+    assert_eq!(ecs_scope(&reply), Some(18), "{}", summary(&reply));
+
+    // ECS source /0 opts out of tailoring: the answer is for everyone, scope 0.
+    let reply = server.udp(&ecs_q("www.example.com.", RecordType::A, "0.0.0.0/0"));
     assert_eq!(addr_set(&reply), msk, "{}", summary(&reply));
     assert_eq!(ecs_scope(&reply), Some(0), "{}", summary(&reply));
 
@@ -980,7 +998,7 @@ fn explain_shows_the_decision_path() {
         "[msk, spb]",
         "msk: 1/2 members up",
         "ttl 30",
-        "ecs scope /0",
+        "ecs scope /5",
     ] {
         assert!(
             stdout.contains(needle),
@@ -1139,4 +1157,145 @@ resources:
         "pools/x.txt:3:1",
         &["10.0.0.300"],
     );
+}
+
+// ------------------------------------------------------------------------------------------
+// 13. explain and the wire agree
+// ------------------------------------------------------------------------------------------
+
+const AGREE_BODY: &str = "\
+datacenters:
+  msk: {}
+  spb: {}
+  nsk: {}
+checks:
+  state: { type: file, file: health.txt, interval: 2s }
+geo_maps:
+  m:
+    default: [msk, spb]
+    networks:
+      \"10.0.0.0/8\": [nsk, msk]
+      \"10.1.0.0/16\": [spb]
+      \"10.1.2.0/24\": [msk]
+      \"2001:db8:1::/48\": [nsk]
+resources:
+  www:
+    ttl: 30
+    check: state
+    pools:
+      msk: [10.0.1.1, 10.0.1.2, 10.0.1.3, 10.0.1.4, \"2001:db8::11\"]
+      spb: [10.0.2.1, 10.0.2.2, 10.0.2.3, 10.0.2.4]
+      nsk: [10.0.3.1, 10.0.3.2]
+    route: { geo: m }
+    answer: { subpools: 2, pick: client_hash, seed: 7 }
+  fixed:
+    ttl: 40
+    check: state
+    pools:
+      msk: [10.0.1.1, { address: 10.0.1.2, weight: 3 }]
+      spb: [10.0.2.1]
+    route: { order: [msk, spb] }
+";
+
+/// What `explain` says it selected: (sorted addresses, ttl, scope), from its `selected:` line.
+fn explained(
+    cfg: &str,
+    client: &str,
+    ecs: Option<&str>,
+    name: &str,
+    rtype: &str,
+) -> (Vec<IpAddr>, u32, u8) {
+    let mut args = vec!["explain", "-c", cfg, "--client", client];
+    if let Some(e) = ecs {
+        args.extend(["--ecs", e]);
+    }
+    args.extend([name, rtype]);
+    let out = dynadns(&args);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("selected:"))
+        .unwrap_or_else(|| panic!("no selected line:\n{stdout}"));
+    let (what, rest) = line.split_once(';').expect("selected: WHAT; ttl ...");
+    let mut addrs: Vec<IpAddr> = what
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    addrs.sort();
+    let ttl = rest
+        .split_whitespace()
+        .skip_while(|w| *w != "ttl")
+        .nth(1)
+        .and_then(|t| t.trim_end_matches(';').parse().ok())
+        .unwrap_or_else(|| panic!("no ttl in {line}"));
+    let scope = rest
+        .rsplit_once('/')
+        .and_then(|(_, s)| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no scope in {line}"));
+    (addrs, ttl, scope)
+}
+
+/// For many clients, ECS prefixes and health states, `explain` reports exactly the records,
+/// TTL and ECS scope the server sends: both call the same decision function.
+#[test]
+fn explain_agrees_with_the_wire_for_many_clients_and_health_states() {
+    let clients: &[Option<&str>] = &[
+        None,
+        Some("10.1.2.0/24"),
+        Some("10.1.2.128/25"),
+        Some("10.1.3.0/24"),
+        Some("10.1.0.0/16"),
+        Some("10.2.0.0/16"),
+        Some("10.0.0.0/8"),
+        Some("11.0.0.0/8"),
+        Some("192.0.2.0/24"),
+        Some("198.51.0.0/16"),
+        Some("0.0.0.0/0"),
+        Some("2001:db8:1::/56"),
+        Some("2001:db8:2::/48"),
+    ];
+    let healths = [
+        "",
+        "10.0.1.1 down\n10.0.2.1 down\n10.0.2.2 down\n10.0.2.3 down\n",
+        "10.0.1.1 down\n10.0.1.2 down\n10.0.1.3 down\n10.0.1.4 down\n10.0.3.1 down\n",
+    ];
+    for health in healths {
+        let server = start(
+            &config("", AGREE_BODY),
+            "  www: { DYNA: www }\n  fixed: { DYNA: fixed }\n",
+            &[("health.txt", health)],
+        );
+        let cfg = server.dir().join("dynadns.yaml");
+        let cfg = cfg.to_str().unwrap();
+        for &ecs in clients {
+            for (name, rtype, rt) in [
+                ("www.example.com.", "A", RecordType::A),
+                ("www.example.com.", "AAAA", RecordType::AAAA),
+                ("fixed.example.com.", "A", RecordType::A),
+            ] {
+                let reply = match ecs {
+                    Some(e) => server.udp(&ecs_q(name, rt, e)),
+                    None => server.udp(&q(name, rt)),
+                };
+                let (addrs, ttl, scope) = explained(cfg, "127.0.0.1", ecs, name, rtype);
+                let wire: Vec<IpAddr> = addr_set(&reply).into_iter().collect();
+                let what = format!(
+                    "{name} {rtype} ecs {ecs:?} health {health:?}: {}",
+                    summary(&reply)
+                );
+                assert_eq!(addrs, wire, "records differ for {what}");
+                if !wire.is_empty() {
+                    assert_eq!(
+                        addr_ttls(&reply),
+                        BTreeSet::from([ttl]),
+                        "ttl differs for {what}"
+                    );
+                }
+                if ecs.is_some() {
+                    assert_eq!(ecs_scope(&reply), Some(scope), "scope differs for {what}");
+                }
+            }
+        }
+    }
 }

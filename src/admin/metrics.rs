@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::gslb::view::PoolView;
+use crate::gslb::members::PoolView;
 use crate::health::monitor::TargetStatus;
 use crate::snapshot::Snapshot;
 
@@ -23,7 +23,12 @@ fn pool_gauge(
 ) {
     let _ = writeln!(o, "# HELP {name} {help}");
     let _ = writeln!(o, "# TYPE {name} gauge");
-    for (r, v) in snap.gslb.resources.iter().zip(snap.views.iter()) {
+    for (r, v) in snap
+        .gslb
+        .resources
+        .iter()
+        .zip(snap.resolvers.iter().map(|r| &r.view))
+    {
         for p in v.pools.iter() {
             let _ = writeln!(
                 o,

@@ -102,7 +102,7 @@ async fn status(State(st): State<AdminState>) -> Response {
         .gslb
         .resources
         .iter()
-        .zip(snap.views.iter())
+        .zip(snap.resolvers.iter().map(|r| &r.view))
         .map(|(r, v)| ResourceStatus {
             name: r.name.clone(),
             kind: match r.answers {

@@ -1,17 +1,16 @@
-//! Client location → ordered datacenters.
+//! Client networks: prefix tables, CIDR parsing, and (next) the GeoIP database.
 //!
-//! A geo map turns a client address into an order of datacenters. Operator prefixes
-//! (`networks`, e.g. partner networks exported from BGP) are matched first, longest prefix
-//! wins; then, once a MaxMind database is configured, subdivision, country, continent and
-//! distance; then `default`. The prefix length that decided is the ECS scope of the answer.
+//! This module knows addresses and networks, not datacenters or resources: [`PrefixMap`]
+//! collects operator networks as configuration reads them (duplicates reported), and
+//! [`table::RangeTable`] is the form lookups use, which also yields the ECS scope. The geo
+//! route kind (`crate::gslb::route::geo`) builds on both.
+
+pub mod table;
 
 use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-use crate::gslb::{DcId, GeoMap};
 
 /// Longest-prefix-match table over IPv4 and IPv6 networks.
 ///
@@ -79,6 +78,19 @@ impl<T> PrefixMap<T> {
         }
     }
 
+    /// Every network (masked address, prefix length) with its value, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (IpAddr, u8, &T)> {
+        let v4 = self.v4.iter().flat_map(|(len, m)| {
+            m.iter()
+                .map(move |(a, v)| (IpAddr::V4(Ipv4Addr::from(*a)), *len, v))
+        });
+        let v6 = self.v6.iter().flat_map(|(len, m)| {
+            m.iter()
+                .map(move |(a, v)| (IpAddr::V6(Ipv6Addr::from(*a)), *len, v))
+        });
+        v4.chain(v6)
+    }
+
     /// Number of networks.
     pub fn len(&self) -> usize {
         self.v4.iter().map(|(_, m)| m.len()).sum::<usize>()
@@ -112,34 +124,6 @@ fn insert_into<K: Hash + Eq, T>(
             v.insert(value);
             true
         }
-    }
-}
-
-/// Which rule of a geo map decided (for explain; formatting happens only there).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GeoMatch {
-    /// An operator network (network address and prefix length).
-    Network(IpAddr, u8),
-    /// Nothing matched.
-    Default,
-}
-
-impl fmt::Display for GeoMatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GeoMatch::Network(a, l) => write!(f, "network {a}/{l} matched"),
-            GeoMatch::Default => write!(f, "no network matched, default order"),
-        }
-    }
-}
-
-impl GeoMap {
-    /// The datacenter order for a client, the ECS scope it implies, and why.
-    pub fn order(&self, client: IpAddr) -> (&[DcId], u8, GeoMatch) {
-        if let Some((dcs, len)) = self.networks.longest_match(client) {
-            return (dcs, len, GeoMatch::Network(network_of(client, len), len));
-        }
-        (&self.default, 0, GeoMatch::Default)
     }
 }
 

@@ -1,16 +1,19 @@
 //! GSLB resources: which addresses (or which CNAME) a `DYNA`/`DYNC` name answers, per query.
 //!
-//! A [`Resource`] is configuration: pools of members per datacenter, a route (static failover
-//! order, every datacenter, or a geo map), the `min_up` rule, what to do when everything is
-//! down, and the answer policy (subpools, max, pick). At snapshot build time each resource is
-//! compiled against the current health states into a [`view::ResourceView`]: per pool, whether
-//! it is up and its usable members already encoded as record data, partitioned into subpools.
-//! Per query, [`select::decide`] walks the client's datacenter order to the first usable pool
-//! and [`select::pick`] chooses members from it with a few array operations.
+//! A [`Resource`] here is configuration: pools of members per datacenter, a route (static
+//! failover order, every datacenter, or a geo map), the `min_up` rule, what to do when
+//! everything is down, and the answer policy (subpools, max, pick, seed). At snapshot build time
+//! each resource is compiled into a [`resolve::Resolver`]: its route as one of the kinds in
+//! [`route`], its members against the current health states ([`members`]: per pool whether it
+//! is up, usable members already record data in stable subpool groups). Per query,
+//! [`resolve::Resolver::resolve`] turns a client into a [`resolve::Decision`] (records or CNAME,
+//! TTL, degraded, ECS scope, the rule that decided), with [`pick`] choosing the records.
 
+pub mod members;
+pub mod pick;
+pub mod resolve;
 pub mod rng;
-pub mod select;
-pub mod view;
+pub mod route;
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! cheap and need not be cryptographic. Each UDP/TCP worker thread has its own generator (no
 //! sharing, no locks); tests construct one with a fixed seed so random choices are repeatable.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// wyrand: 64-bit state, one multiply per output; passes BigCrush/PractRand.
 #[derive(Debug, Clone)]
@@ -48,16 +48,22 @@ thread_local! {
 }
 
 thread_local! {
-    static ROTATION: Cell<u64> = const { Cell::new(0) };
+    static ROTATIONS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// This thread's next round-robin position: consecutive answers from one worker walk through
-/// the subpool groups in turn.
-pub fn next_rotation() -> u64 {
-    ROTATION.with(|r| {
-        let v = r.get();
-        r.set(v.wrapping_add(1));
-        v
+/// This thread's next round-robin position for resource `resource`: consecutive answers of one
+/// resource from one worker walk through its subpool groups in turn, whatever other resources
+/// the worker answers in between. (The counter array grows once, the first time a worker meets a
+/// resource index; after that, no allocation.)
+pub fn next_rotation(resource: usize) -> u64 {
+    ROTATIONS.with(|r| {
+        let mut v = r.borrow_mut();
+        if v.len() <= resource {
+            v.resize(resource + 1, 0);
+        }
+        let x = v[resource];
+        v[resource] = x.wrapping_add(1);
+        x
     })
 }
 
@@ -86,6 +92,19 @@ mod tests {
         for c in counts {
             assert!((9_500..=10_500).contains(&c), "{counts:?}");
         }
+    }
+
+    #[test]
+    fn rotation_is_per_resource() {
+        // Interleaved answers of two resources: each still walks its own groups in turn.
+        let a: Vec<u64> = (0..4)
+            .map(|_| {
+                next_rotation(1000);
+                next_rotation(1001)
+            })
+            .collect();
+        assert_eq!(a, [0, 1, 2, 3]);
+        assert_eq!(next_rotation(1000), 4);
     }
 
     #[test]

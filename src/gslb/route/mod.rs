@@ -1,0 +1,99 @@
+//! Route kinds: how a client becomes an ordered list of datacenters.
+//!
+//! Each kind is one small unit behind [`RouteKind`], as each gdnsd plugin answers one question:
+//! "for this client, which datacenters in which order, and for how wide a network around the
+//! client is that the same?" The resolver ([`super::resolve`]) walks what a route returns and
+//! never knows which kind it called. Adding a kind (country, nearest, BGP-learned networks) is a
+//! new file here and one arm in [`AnyRoute`].
+
+pub mod all;
+pub mod geo;
+pub mod order;
+
+use std::fmt;
+use std::net::IpAddr;
+
+use super::DcId;
+use super::resolve::ClientInfo;
+
+/// How the resolver uses the datacenters a route returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routing<'r> {
+    /// Failover: the first datacenter in this order whose pool is up answers.
+    Failover(&'r [DcId]),
+    /// Every up datacenter contributes to the answer.
+    Union,
+}
+
+/// Why a route chose its order (for `explain`; formatting happens only there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteMatch {
+    /// The same order for everyone (`route: { order: [...] }`).
+    Static,
+    /// Every datacenter (`route: all`).
+    Everyone,
+    /// A geo map's operator network (network address and prefix length) decided.
+    Network(IpAddr, u8),
+    /// No rule of the geo map matched: its `default` order.
+    Default,
+}
+
+impl fmt::Display for RouteMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RouteMatch::Static => f.write_str("static order"),
+            RouteMatch::Everyone => f.write_str("every datacenter"),
+            RouteMatch::Network(a, l) => write!(f, "network {a}/{l} matched"),
+            RouteMatch::Default => f.write_str("no rule matched, default order"),
+        }
+    }
+}
+
+/// A route's answer for one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Routed<'r> {
+    /// The datacenters to try and how.
+    pub routing: Routing<'r>,
+    /// ECS scope: prefix length of the widest network around the client in which every client
+    /// gets this same routing (0: the routing does not depend on the client).
+    pub scope: u8,
+    /// The rule that decided.
+    pub matched: RouteMatch,
+}
+
+/// One kind of route.
+pub trait RouteKind {
+    /// The datacenters for `client`. Called per query: no allocation, no lock.
+    fn route(&self, client: &ClientInfo) -> Routed<'_>;
+    /// What the route is, for `explain` (not on the query path).
+    fn describe(&self) -> String;
+}
+
+/// A compiled route of one of the kinds (static dispatch: the query path pays no vtable).
+#[derive(Debug, Clone)]
+pub enum AnyRoute {
+    /// `route: { order: [...] }` (and the default: pools in configuration order).
+    Order(order::OrderRoute),
+    /// `route: all`.
+    All(all::AllRoute),
+    /// `route: { geo: MAP }`.
+    Geo(geo::GeoRoute),
+}
+
+impl RouteKind for AnyRoute {
+    #[inline]
+    fn route(&self, client: &ClientInfo) -> Routed<'_> {
+        match self {
+            AnyRoute::Order(r) => r.route(client),
+            AnyRoute::All(r) => r.route(client),
+            AnyRoute::Geo(r) => r.route(client),
+        }
+    }
+    fn describe(&self) -> String {
+        match self {
+            AnyRoute::Order(r) => r.describe(),
+            AnyRoute::All(r) => r.describe(),
+            AnyRoute::Geo(r) => r.describe(),
+        }
+    }
+}
