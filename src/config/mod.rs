@@ -194,8 +194,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -508,6 +508,11 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         admin_token,
     };
     let zones = load_zones(&config, &mut cx.diags);
+    // Sections are checked in dependency order, not file order: list problems as the operator
+    // reads the files (stable, so problems at one place keep their order).
+    cx.diags
+        .0
+        .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
     if cx.diags.is_empty() {
         Ok(Loaded { config, zones })
     } else {
@@ -578,5 +583,21 @@ mod tests {
         assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
         assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("2x"), None);
+    }
+
+    #[test]
+    fn near_misses() {
+        let dcs = ["msk", "spb", "nsk"];
+        assert_eq!(near_miss("mks", dcs), Some("msk"));
+        assert_eq!(near_miss("spd", dcs), Some("spb"));
+        assert_eq!(near_miss("london", dcs), None);
+        assert_eq!(
+            near_miss("msk", dcs),
+            None,
+            "an exact name is not a near miss"
+        );
+        assert_eq!(near_miss("hhtps", ["http", "https"]), Some("https"));
+        assert_eq!(edit_distance("abc", "acb"), 1);
+        assert_eq!(edit_distance("", "ab"), 2);
     }
 }
