@@ -172,7 +172,7 @@ pub(crate) const NOT_YET: &[NotYet] = &[
 ];
 
 /// The candidate closest in spelling to `word` (a swap, a typo, a missing letter), for
-/// "did you mean ...?" hints; `None` when nothing is close.
+/// "did you mean ...?" hints; `None` when nothing is close or `word` is itself a candidate.
 pub(crate) fn near_miss<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -181,8 +181,9 @@ pub(crate) fn near_miss<'a>(
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
-        .filter(|&(d, _)| d > 0 && d <= limit)
+        .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, _)| d)
+        .filter(|&(d, _)| d > 0)
         .map(|(_, c)| c)
 }
 
