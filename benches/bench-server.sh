@@ -33,6 +33,8 @@ for line in os.environ.get("BENCH_RESOURCES", "").splitlines():
     if len(f) >= 4 and not f[0].startswith("#"):
         pools.setdefault(f[1], []).append((f[0], f[2], f[3], f[4] if len(f) > 4 else "-"))
 with open(os.path.join(work, "dynadns.yaml"), "a") as out:
+    labels = sorted({"dc" if r[0] == "weighted" else r[1] for rows in pools.values() for r in rows})
+    out.write("datacenters: { " + ", ".join(f"{l}: {{}}" for l in labels) + " }\n")
     out.write("resources:\n")
     for res, rows in pools.items():
         out.write(f"  {res}:\n    ttl: 300\n    route: all\n    pools:\n")

@@ -18,12 +18,16 @@ python3 -c "
 n=$N
 for i in range(n):
     print(f'127.{10 + i // 250}.{(i % 250) // 250}.{i % 250 + 1}')" > "$work/pools/m.txt"
+# path and expect_body apply only to http checks (a tcp check with them is a config error).
+HTTP_KEYS=""
+[[ "$TYPE" == http ]] && HTTP_KEYS=' path: /healthz, expect_body: "OK",'
 cat > "$work/dynadns.yaml" <<YAML
 listen: { admin: "$ADMIN" }
 zones: zones/
 health: { state_file: "" }
+datacenters: { dc: {} }
 checks:
-  t: { type: $TYPE, port: $PORT, path: /healthz, expect_body: "OK", interval: $INTERVAL, timeout: $TIMEOUT, down: $DOWN, up: 2/2 }
+  t: { type: $TYPE, port: $PORT,$HTTP_KEYS interval: $INTERVAL, timeout: $TIMEOUT, down: $DOWN, up: 2/2 }
 resources:
   big:
     ttl: 30

@@ -69,7 +69,7 @@ fn offline_health(config: &ServerConfig) -> (HealthStates, HashMap<u32, String>)
             let check = &gslb.checks[gslb.targets[t as usize].check];
             if !matches!(
                 check.kind,
-                CheckKind::Tcp | CheckKind::Http | CheckKind::Https
+                CheckKind::Tcp { .. } | CheckKind::Http(_) | CheckKind::Https { .. }
             ) {
                 continue;
             }

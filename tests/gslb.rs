@@ -33,9 +33,13 @@ limits:
   edns_udp_payload: 1232
 ";
 
-/// `dynadns.yaml`: [`CONFIG_HEAD`], extra `limits` lines, then the GSLB sections.
+/// The datacenters every test may name in pools, maps and routes.
+const DATACENTERS: &str = "datacenters: { msk: {}, spb: {}, nsk: {}, eu: {} }\n";
+
+/// `dynadns.yaml`: [`CONFIG_HEAD`], extra `limits` lines, [`DATACENTERS`], then the GSLB
+/// sections.
 fn config(extra_limits: &str, body: &str) -> String {
-    format!("{CONFIG_HEAD}{extra_limits}{body}")
+    format!("{CONFIG_HEAD}{extra_limits}{DATACENTERS}{body}")
 }
 
 /// Head of the zone `example.com`; per-test records (indented by two) follow.
@@ -488,7 +492,7 @@ fn min_up_percent_decides_failover() {
 // 5. when_all_down
 // ------------------------------------------------------------------------------------------
 
-/// Four resources over the same members: only 10.0.2.1 is up, and `min_up: 2` makes every
+/// Four resources over the same members: only 10.0.2.1 is up, and `min_up: 100%` makes every
 /// pool down (msk 0/1, spb 1/2). Route order is [spb, msk] (not the configuration order),
 /// so "first" must mean the first datacenter of the route.
 #[test]
@@ -498,7 +502,7 @@ fn when_all_down_policies() {
     );
     for policy in ["first", "all", "empty", "servfail"] {
         body.push_str(&format!(
-            "  {policy}:\n    ttl: 30\n    check: state\n    min_up: 2\n    \
+            "  {policy}:\n    ttl: 30\n    check: state\n    min_up: 100%\n    \
              pools:\n      msk: [10.0.1.1]\n      spb: [10.0.2.1, 10.0.2.2]\n    \
              route: {{ order: [spb, msk] }}\n    when_all_down: {policy}\n"
         ));
@@ -1126,7 +1130,8 @@ resources:
     route: { order: [msk, nsk] }
 ";
     let cfg = config("", body);
-    let (l, c) = pos_of(&cfg, "nsk");
+    let (l, c) = pos_of(&cfg, "msk, nsk");
+    let c = c + "msk, ".len();
     assert_check_error(
         &[
             ("dynadns.yaml", &cfg),

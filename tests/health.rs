@@ -51,7 +51,7 @@ fn tcp_check(port: u16) -> String {
 /// A server file: `checks:` lines, `resources:` lines and extra top-level sections.
 fn config(checks: &str, resources: &str, extra: &str) -> String {
     format!(
-        "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\n{extra}checks:\n{checks}resources:\n{resources}"
+        "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\n{extra}datacenters: {{ msk: {{}}, spb: {{}}, eu: {{}} }}\nchecks:\n{checks}resources:\n{resources}"
     )
 }
 

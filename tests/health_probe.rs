@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dynadns::gslb::{Check, CheckKind};
+use dynadns::gslb::{Check, CheckKind, HttpCheck};
 use dynadns::health::probe::{ProbeOutcome, Prober};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -22,21 +22,64 @@ async fn bounded<F: std::future::Future>(f: F) -> F::Output {
         .expect("test took longer than 20 s")
 }
 
-fn check(kind: CheckKind, port: u16) -> Check {
-    Check {
-        name: "t".into(),
-        kind,
+/// The check types, for building a [`Check`] with [`check`].
+#[derive(Clone, Copy)]
+enum T {
+    Tcp,
+    Http,
+    Https,
+    AlwaysUp,
+    AlwaysDown,
+}
+
+fn check(kind: T, port: u16) -> Check {
+    let http = HttpCheck {
         port,
         path: "/healthz".into(),
         host: None,
         expect_status: vec![200],
         expect_body: None,
+    };
+    Check {
+        name: "t".into(),
+        kind: match kind {
+            T::Tcp => CheckKind::Tcp { port },
+            T::Http => CheckKind::Http(http),
+            T::Https => CheckKind::Https {
+                http,
+                insecure: false,
+                ca_file: None,
+            },
+            T::AlwaysUp => CheckKind::AlwaysUp,
+            T::AlwaysDown => CheckKind::AlwaysDown,
+        },
         interval: Duration::from_secs(1),
         timeout: Duration::from_millis(500),
         down: (3, 5),
         up: (5, 5),
-        insecure: false,
-        ca_file: None,
+    }
+}
+
+/// The HTTP settings of an http/https check.
+fn h(c: &mut Check) -> &mut HttpCheck {
+    match &mut c.kind {
+        CheckKind::Http(h) | CheckKind::Https { http: h, .. } => h,
+        _ => panic!("not an HTTP check"),
+    }
+}
+
+/// Sets `insecure` on an https check (an http check has none).
+fn set_insecure(c: &mut Check) {
+    if let CheckKind::Https { insecure, .. } = &mut c.kind {
+        *insecure = true;
+    }
+}
+
+/// Sets `ca_file` on an https check.
+fn set_ca_file(c: &mut Check, path: std::path::PathBuf) {
+    match &mut c.kind {
+        CheckKind::Https { ca_file, .. } => *ca_file = Some(path),
+        _ => panic!("not an HTTPS check"),
     }
 }
 
@@ -220,7 +263,7 @@ async fn closed_port() -> u16 {
 async fn tcp_accepting_port_is_ok() {
     bounded(async {
         let (port, seen) = server(Mode::Hang).await;
-        let r = prober(&check(CheckKind::Tcp, port)).probe(LOCAL).await;
+        let r = prober(&check(T::Tcp, port)).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Ok);
         assert!(r.latency < Duration::from_millis(500));
         // The connection was made (the server may see it a moment later).
@@ -235,7 +278,7 @@ async fn tcp_accepting_port_is_ok() {
 async fn tcp_closed_port_is_refused() {
     bounded(async {
         let port = closed_port().await;
-        let r = prober(&check(CheckKind::Tcp, port)).probe(LOCAL).await;
+        let r = prober(&check(T::Tcp, port)).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Refused);
         assert_eq!(r.outcome.describe(), "connection refused");
     })
@@ -278,7 +321,7 @@ async fn tcp_connect_that_never_completes_is_a_timeout() {
             eprintln!("SKIP: could not fill a loopback accept queue; connect() never hung");
             return;
         }
-        let mut c = check(CheckKind::Tcp, port);
+        let mut c = check(T::Tcp, port);
         c.timeout = Duration::from_millis(300);
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Timeout);
@@ -294,9 +337,9 @@ async fn tcp_connect_that_never_completes_is_a_timeout() {
 async fn http_200_ok_with_host_and_user_agent() {
     bounded(async {
         let (port, seen) = server(reply("200 OK", "all OK")).await;
-        let mut c = check(CheckKind::Http, port);
-        c.host = Some(NAME.into());
-        c.expect_body = Some("OK".into());
+        let mut c = check(T::Http, port);
+        h(&mut c).host = Some(NAME.into());
+        h(&mut c).expect_body = Some("OK".into());
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Ok, "{}", r.outcome.describe());
         let head = seen.last_head();
@@ -312,7 +355,7 @@ async fn http_200_ok_with_host_and_user_agent() {
 async fn http_without_host_uses_the_address() {
     bounded(async {
         let (port, seen) = server(reply("200 OK", "OK")).await;
-        let r = prober(&check(CheckKind::Http, port)).probe(LOCAL).await;
+        let r = prober(&check(T::Http, port)).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Ok);
         assert!(
             seen.last_head()
@@ -326,7 +369,7 @@ async fn http_without_host_uses_the_address() {
 async fn http_500_is_a_status_failure() {
     bounded(async {
         let (port, _) = server(reply("500 Internal Server Error", "boom")).await;
-        let r = prober(&check(CheckKind::Http, port)).probe(LOCAL).await;
+        let r = prober(&check(T::Http, port)).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::HttpStatus(500));
         assert_eq!(r.outcome.label(), "http_5xx");
         assert_eq!(r.outcome.describe(), "HTTP 500");
@@ -338,12 +381,12 @@ async fn http_500_is_a_status_failure() {
 async fn http_expect_status_list() {
     bounded(async {
         let (port, _) = server(reply("204 No Content", "")).await;
-        let mut c = check(CheckKind::Http, port);
+        let mut c = check(T::Http, port);
         assert_eq!(
             prober(&c).probe(LOCAL).await.outcome,
             ProbeOutcome::HttpStatus(204)
         );
-        c.expect_status = vec![200, 204];
+        h(&mut c).expect_status = vec![200, 204];
         assert_eq!(prober(&c).probe(LOCAL).await.outcome, ProbeOutcome::Ok);
     })
     .await;
@@ -353,8 +396,8 @@ async fn http_expect_status_list() {
 async fn http_wrong_body_is_a_mismatch() {
     bounded(async {
         let (port, _) = server(reply("200 OK", "status: degraded")).await;
-        let mut c = check(CheckKind::Http, port);
-        c.expect_body = Some("OK".into());
+        let mut c = check(T::Http, port);
+        h(&mut c).expect_body = Some("OK".into());
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::BodyMismatch("OK".into()));
         assert!(
@@ -370,7 +413,7 @@ async fn http_wrong_body_is_a_mismatch() {
 async fn http_slow_response_is_a_timeout() {
     bounded(async {
         let (port, _) = server(Mode::Hang).await;
-        let mut c = check(CheckKind::Http, port);
+        let mut c = check(T::Http, port);
         c.timeout = Duration::from_millis(300);
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Timeout);
@@ -383,14 +426,14 @@ async fn http_slow_response_is_a_timeout() {
 async fn http_slow_body_is_body_too_slow() {
     bounded(async {
         let (port, _) = server(Mode::SlowBody).await;
-        let mut c = check(CheckKind::Http, port);
+        let mut c = check(T::Http, port);
         c.timeout = Duration::from_millis(300);
-        c.expect_body = Some("OK".into());
+        h(&mut c).expect_body = Some("OK".into());
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::BodyTooSlow);
         assert!(r.latency < Duration::from_secs(1));
         // Without expect_body the body is not read: the status decides.
-        c.expect_body = None;
+        h(&mut c).expect_body = None;
         assert_eq!(prober(&c).probe(LOCAL).await.outcome, ProbeOutcome::Ok);
     })
     .await;
@@ -400,16 +443,16 @@ async fn http_slow_body_is_body_too_slow() {
 async fn http_endless_body_stops_at_the_limit() {
     bounded(async {
         let (port, _) = server(Mode::Endless).await;
-        let mut c = check(CheckKind::Http, port);
+        let mut c = check(T::Http, port);
         c.timeout = Duration::from_secs(2);
-        c.expect_body = Some("NEVER".into());
+        h(&mut c).expect_body = Some("NEVER".into());
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::BodyMismatch("NEVER".into()));
         // 64 KiB on loopback: far less than the timeout.
         assert!(r.latency < Duration::from_secs(1), "{:?}", r.latency);
-        c.expect_body = Some("xxxx".into());
+        h(&mut c).expect_body = Some("xxxx".into());
         assert_eq!(prober(&c).probe(LOCAL).await.outcome, ProbeOutcome::Ok);
-        c.expect_body = None;
+        h(&mut c).expect_body = None;
         assert_eq!(prober(&c).probe(LOCAL).await.outcome, ProbeOutcome::Ok);
     })
     .await;
@@ -420,7 +463,7 @@ async fn http_reset_and_close_are_never_ok() {
     bounded(async {
         for mode in [Mode::Reset, Mode::Close] {
             let (port, _) = server(mode).await;
-            let r = prober(&check(CheckKind::Http, port)).probe(LOCAL).await;
+            let r = prober(&check(T::Http, port)).probe(LOCAL).await;
             assert_eq!(r.outcome, ProbeOutcome::Reset, "{}", r.outcome.describe());
             assert_eq!(r.outcome.label(), "reset");
         }
@@ -432,7 +475,7 @@ async fn http_reset_and_close_are_never_ok() {
 async fn http_fresh_connection_per_probe() {
     bounded(async {
         let (port, seen) = server(reply("200 OK", "OK")).await;
-        let p = prober(&check(CheckKind::Http, port));
+        let p = prober(&check(T::Http, port));
         for _ in 0..3 {
             assert_eq!(p.probe(LOCAL).await.outcome, ProbeOutcome::Ok);
         }
@@ -448,7 +491,7 @@ async fn http_dead_accept_path_is_seen() {
     bounded(async {
         // The server keeps its first connection alive and answering, but accepts no more.
         let (port, seen) = server(Mode::KeepAliveOnce).await;
-        let mut c = check(CheckKind::Http, port);
+        let mut c = check(T::Http, port);
         c.timeout = Duration::from_millis(300);
         let p = prober(&c);
         assert_eq!(p.probe(LOCAL).await.outcome, ProbeOutcome::Ok);
@@ -474,12 +517,12 @@ async fn http_redirect_is_not_followed() {
             seen.clone(),
             None,
         ));
-        let mut c = check(CheckKind::Http, port);
+        let mut c = check(T::Http, port);
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::HttpStatus(302));
         assert_eq!(r.outcome.label(), "http_3xx");
         assert_eq!(seen.accepted(), 1);
-        c.expect_status = vec![200, 302];
+        h(&mut c).expect_status = vec![200, 302];
         assert_eq!(prober(&c).probe(LOCAL).await.outcome, ProbeOutcome::Ok);
         assert_eq!(seen.accepted(), 2);
         assert!(seen.last_head().starts_with("get /healthz "));
@@ -491,7 +534,7 @@ async fn http_redirect_is_not_followed() {
 async fn http_closed_port_is_refused() {
     bounded(async {
         let port = closed_port().await;
-        let r = prober(&check(CheckKind::Http, port)).probe(LOCAL).await;
+        let r = prober(&check(T::Http, port)).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Refused, "{}", r.outcome.describe());
     })
     .await;
@@ -507,11 +550,11 @@ async fn ipv6_target_is_probed_over_ipv6() {
         }
         let (port, seen) = server_on(v6, reply("200 OK", "OK")).await;
         // Without host: the URL is http://[::1]:port/.
-        let r = prober(&check(CheckKind::Http, port)).probe(v6).await;
+        let r = prober(&check(T::Http, port)).probe(v6).await;
         assert_eq!(r.outcome, ProbeOutcome::Ok, "{}", r.outcome.describe());
         // With a host name: resolve() pins the name to ::1.
-        let mut c = check(CheckKind::Http, port);
-        c.host = Some(NAME.into());
+        let mut c = check(T::Http, port);
+        h(&mut c).host = Some(NAME.into());
         let r = prober(&c).probe(v6).await;
         assert_eq!(r.outcome, ProbeOutcome::Ok, "{}", r.outcome.describe());
         // The server listens only on ::1, so both connections went over IPv6.
@@ -588,8 +631,8 @@ async fn https_untrusted_certificate_fails() {
     bounded(async {
         let tls = tls_setup("untrusted");
         let (port, _) = tls_server(&tls, reply("200 OK", "OK")).await;
-        let mut c = check(CheckKind::Https, port);
-        c.host = Some(NAME.into());
+        let mut c = check(T::Https, port);
+        h(&mut c).host = Some(NAME.into());
         let r = prober(&c).probe(LOCAL).await;
         assert!(
             matches!(r.outcome, ProbeOutcome::TlsError(_)),
@@ -607,16 +650,16 @@ async fn https_with_ca_file_succeeds_and_sends_sni_and_host() {
     bounded(async {
         let tls = tls_setup("ca");
         let (port, seen) = tls_server(&tls, reply("200 OK", "OK")).await;
-        let mut c = check(CheckKind::Https, port);
-        c.host = Some(NAME.into());
-        c.ca_file = Some(tls.ca_file.clone());
-        c.expect_body = Some("OK".into());
+        let mut c = check(T::Https, port);
+        h(&mut c).host = Some(NAME.into());
+        set_ca_file(&mut c, tls.ca_file.clone());
+        h(&mut c).expect_body = Some("OK".into());
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Ok, "{}", r.outcome.describe());
         assert_eq!(*seen.sni.lock().unwrap(), vec![Some(NAME.to_string())]);
         assert!(seen.last_head().contains(&format!("\r\nhost: {NAME}\r\n")));
         // A name the certificate does not cover fails even with the CA trusted.
-        c.host = Some("other.dynadns.invalid".into());
+        h(&mut c).host = Some("other.dynadns.invalid".into());
         let r = prober(&c).probe(LOCAL).await;
         assert!(
             matches!(r.outcome, ProbeOutcome::TlsError(_)),
@@ -632,8 +675,8 @@ async fn https_insecure_accepts_any_certificate() {
     bounded(async {
         let tls = tls_setup("insecure");
         let (port, _) = tls_server(&tls, reply("200 OK", "OK")).await;
-        let mut c = check(CheckKind::Https, port);
-        c.insecure = true;
+        let mut c = check(T::Https, port);
+        set_insecure(&mut c);
         // No host: the URL names 127.0.0.1, which the certificate does not cover either.
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Ok, "{}", r.outcome.describe());
@@ -646,8 +689,8 @@ async fn https_stalled_handshake_is_a_timeout() {
     bounded(async {
         let tls = tls_setup("stall");
         let (port, _) = tls_server(&tls, Mode::Hang).await;
-        let mut c = check(CheckKind::Https, port);
-        c.insecure = true;
+        let mut c = check(T::Https, port);
+        set_insecure(&mut c);
         c.timeout = Duration::from_millis(300);
         let r = prober(&c).probe(LOCAL).await;
         assert_eq!(r.outcome, ProbeOutcome::Timeout);
@@ -658,21 +701,21 @@ async fn https_stalled_handshake_is_a_timeout() {
 
 #[tokio::test]
 async fn https_bad_ca_file_is_a_clear_error() {
-    let mut c = check(CheckKind::Https, 443);
-    c.ca_file = Some("/nonexistent/dynadns-ca.pem".into());
+    let mut c = check(T::Https, 443);
+    set_ca_file(&mut c, "/nonexistent/dynadns-ca.pem".into());
     let e = Prober::new(&c).expect_err("missing file");
     assert!(e.contains("ca_file /nonexistent/dynadns-ca.pem"), "{e}");
 
     let empty =
         std::env::temp_dir().join(format!("dynadns-probe-empty-{}.pem", std::process::id()));
     std::fs::write(&empty, "not a certificate\n").expect("write");
-    c.ca_file = Some(empty.clone());
+    set_ca_file(&mut c, empty.clone());
     let e = Prober::new(&c).expect_err("no certificate");
     let _ = std::fs::remove_file(&empty);
     assert!(e.contains("no PEM certificate"), "{e}");
 
-    let mut c = check(CheckKind::Http, 80);
-    c.host = Some("www.example.com:8080".into());
+    let mut c = check(T::Http, 80);
+    h(&mut c).host = Some("www.example.com:8080".into());
     assert!(Prober::new(&c).is_err());
 }
 
@@ -680,9 +723,9 @@ async fn https_bad_ca_file_is_a_clear_error() {
 
 #[tokio::test]
 async fn fixed_kinds_need_no_network() {
-    let up = prober(&check(CheckKind::AlwaysUp, 0)).probe(LOCAL).await;
+    let up = prober(&check(T::AlwaysUp, 0)).probe(LOCAL).await;
     assert_eq!(up.outcome, ProbeOutcome::Ok);
-    let down = prober(&check(CheckKind::AlwaysDown, 0)).probe(LOCAL).await;
+    let down = prober(&check(T::AlwaysDown, 0)).probe(LOCAL).await;
     assert!(!down.outcome.is_ok());
     assert_eq!(down.outcome.describe(), "always down");
 }
@@ -692,11 +735,11 @@ async fn two_hundred_hanging_probes_run_concurrently() {
     bounded(async {
         // Four hanging servers (HTTP, and TCP-accepting-but-silent for HTTPS), 50 probes each.
         let mut probes = Vec::new();
-        for kind in [CheckKind::Http, CheckKind::Https] {
+        for kind in [T::Http, T::Https] {
             for _ in 0..2 {
                 let (port, _) = server(Mode::Hang).await;
-                let mut c = check(kind.clone(), port);
-                c.insecure = true;
+                let mut c = check(kind, port);
+                set_insecure(&mut c);
                 c.timeout = Duration::from_millis(300);
                 probes.push(prober(&c));
             }
@@ -723,13 +766,13 @@ async fn two_hundred_hanging_probes_run_concurrently() {
 async fn loopback_latency() {
     bounded(async {
         let (port, _) = server(reply("200 OK", "OK")).await;
-        let http = prober(&check(CheckKind::Http, port));
-        let tcp = prober(&check(CheckKind::Tcp, port));
+        let http = prober(&check(T::Http, port));
+        let tcp = prober(&check(T::Tcp, port));
         let tls = tls_setup("latency");
         let (tport, _) = tls_server(&tls, reply("200 OK", "OK")).await;
-        let mut hc = check(CheckKind::Https, tport);
-        hc.host = Some(NAME.into());
-        hc.ca_file = Some(tls.ca_file.clone());
+        let mut hc = check(T::Https, tport);
+        h(&mut hc).host = Some(NAME.into());
+        set_ca_file(&mut hc, tls.ca_file.clone());
         let https = prober(&hc);
         for (what, p) in [("tcp", &tcp), ("http", &http), ("https", &https)] {
             let n = 50;
@@ -772,13 +815,22 @@ fn config_keys_insecure_and_ca_file() {
     let loaded = loaded.unwrap_or_else(|d| panic!("{d:?}"));
     let checks = &loaded.config.gslb.checks;
     let by = |n: &str| checks.iter().find(|c| c.name == n).expect("check");
-    assert!(by("a").insecure && by("a").ca_file.is_none());
-    assert_eq!(by("b").ca_file, Some(dir.join("certs/ca.pem")));
-    assert!(!by("b").insecure);
+    let tls = |n: &str| match &by(n).kind {
+        CheckKind::Https {
+            insecure, ca_file, ..
+        } => (*insecure, ca_file.clone()),
+        other => panic!("{n} is {other:?}"),
+    };
+    assert_eq!(tls("a"), (true, None));
+    assert_eq!(tls("b"), (false, Some(dir.join("certs/ca.pem"))));
     assert_eq!((by("b").down, by("b").up), ((10, 20), (20, 20)));
     assert_eq!(
-        (by("c").down, by("c").up, by("c").port),
-        ((3, 5), (5, 5), 80)
+        (
+            by("c").down,
+            by("c").up,
+            by("c").kind.http().map(|h| h.port)
+        ),
+        ((3, 5), (5, 5), Some(80))
     );
     // Probers build for the checks that need no file.
     assert!(Prober::new(by("a")).is_ok() && Prober::new(by("c")).is_ok());

@@ -112,6 +112,115 @@ const TOP_KEYS: &[&str] = &[
     "resources",
 ];
 
+/// A key the server file's grammar already has but the server does not implement yet.
+///
+/// Writing one is an error, never a silent no-op: an operator who configures `countries:` must
+/// not believe clients are routed by country. Turning a feature on is removing its rows here
+/// (and reading the key where its section is parsed).
+pub(crate) struct NotYet {
+    /// The section holding the key, as passed to [`Ctx::not_yet`].
+    pub section: &'static str,
+    /// The key.
+    pub key: &'static str,
+    /// What is missing, for "not supported yet: needs ...".
+    pub needs: &'static str,
+    /// What happens meanwhile, for the hint.
+    pub meanwhile: &'static str,
+}
+
+const GEO_MEANWHILE: &str = "until then a geo map orders datacenters by networks, \
+networks_files and default only";
+
+/// Every key that is reserved but not implemented yet (the one list to shorten when they are).
+pub(crate) const NOT_YET: &[NotYet] = &[
+    NotYet {
+        section: "top",
+        key: "geoip",
+        needs: "GeoIP database support",
+        meanwhile: GEO_MEANWHILE,
+    },
+    NotYet {
+        section: "limits",
+        key: "rrl",
+        needs: "response rate limiting (RRL)",
+        meanwhile: "until then answers are not rate limited",
+    },
+    NotYet {
+        section: "geo map",
+        key: "continents",
+        needs: "GeoIP database support",
+        meanwhile: GEO_MEANWHILE,
+    },
+    NotYet {
+        section: "geo map",
+        key: "countries",
+        needs: "GeoIP database support",
+        meanwhile: GEO_MEANWHILE,
+    },
+    NotYet {
+        section: "geo map",
+        key: "subdivisions",
+        needs: "GeoIP database support",
+        meanwhile: GEO_MEANWHILE,
+    },
+    NotYet {
+        section: "geo map",
+        key: "nearest",
+        needs: "GeoIP database support",
+        meanwhile: GEO_MEANWHILE,
+    },
+];
+
+/// The candidate closest in spelling to `word` (a swap, a typo, a missing letter), for
+/// "did you mean ...?" hints; `None` when nothing is close or `word` is itself a candidate.
+pub(crate) fn near_miss<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = if word.chars().count() <= 4 { 1 } else { 2 };
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .filter(|&(d, _)| d > 0)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance counting a swap of neighbours as one edit (optimal string alignment).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// "did you mean 'x'? " when a candidate is close to `word`, else nothing: a hint prefix.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    near_miss(word, candidates).map_or_else(String::new, |c| format!("did you mean '{c}'? "))
+}
+
 /// Parses a duration such as `2s`, `500ms`, `1m`, `1h` (a bare number is seconds).
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
@@ -182,10 +291,32 @@ impl Ctx<'_> {
         }
     }
 
+    /// Reports every key of the mapping `n` that [`NOT_YET`] lists for `section`, at the key.
+    pub(crate) fn not_yet(&mut self, n: &Node, section: &str) {
+        for (k, _) in n.as_map().unwrap_or_default() {
+            let key = k.as_str().unwrap_or("");
+            if let Some(ny) = NOT_YET
+                .iter()
+                .find(|x| x.section == section && x.key == key)
+            {
+                self.err(
+                    k,
+                    format!("'{key}' is not supported yet: needs {}", ny.needs),
+                )
+                .hint = Some(format!("remove '{key}' for now; {}", ny.meanwhile));
+            }
+        }
+    }
+
     pub(crate) fn number(&mut self, n: &Node, what: &str, min: u64, max: u64) -> Option<u64> {
         let s = n.as_str().unwrap_or("");
         match s.parse::<u64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
+            _ if s.parse::<i128>().is_ok() => {
+                self.err(n, format!("{what} '{s}' is out of range ({min}..={max})"))
+                    .hint = Some(format!("write a whole number from {min} to {max}"));
+                None
+            }
             _ => {
                 self.err(
                     n,
@@ -225,6 +356,7 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         diags: Diagnostics::default(),
     };
     let top = cx.map(&root, "the configuration", TOP_KEYS);
+    cx.not_yet(&root, "top");
 
     let mut listen_dns = Vec::new();
     let mut listen_admin = None;
@@ -266,8 +398,10 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
                 "max_answers",
                 "tcp_max_connections",
                 "tcp_idle_timeout",
+                "rrl",
             ],
         );
+        cx.not_yet(l, "limits");
         if let Some(v) = lm
             .get("edns_udp_payload")
             .and_then(|n| cx.number(n, "edns_udp_payload", 512, 4096))
@@ -375,6 +509,11 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         admin_token,
     };
     let zones = load_zones(&config, &mut cx.diags);
+    // Sections are checked in dependency order, not file order: list problems as the operator
+    // reads the files (stable, so problems at one place keep their order).
+    cx.diags
+        .0
+        .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
     if cx.diags.is_empty() {
         Ok(Loaded { config, zones })
     } else {
@@ -445,5 +584,21 @@ mod tests {
         assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
         assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("2x"), None);
+    }
+
+    #[test]
+    fn near_misses() {
+        let dcs = ["msk", "spb", "nsk"];
+        assert_eq!(near_miss("mks", dcs), Some("msk"));
+        assert_eq!(near_miss("spd", dcs), Some("spb"));
+        assert_eq!(near_miss("london", dcs), None);
+        assert_eq!(
+            near_miss("msk", dcs),
+            None,
+            "an exact name is not a near miss"
+        );
+        assert_eq!(near_miss("hhtps", ["http", "https"]), Some("https"));
+        assert_eq!(edit_distance("abc", "acb"), 1);
+        assert_eq!(edit_distance("", "ab"), 2);
     }
 }

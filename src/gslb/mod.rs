@@ -176,40 +176,84 @@ pub struct Resource {
     pub check: Option<String>,
 }
 
-/// Kinds of health check.
+/// What one probe does, with only the settings that apply to it: a `path` on a TCP check or a
+/// `port` on `always_up` cannot be written down, so it cannot be silently ignored either.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckKind {
     /// TCP connect to `port`.
-    Tcp,
+    Tcp {
+        /// Port connected to at the probe address.
+        port: u16,
+    },
     /// HTTP GET.
-    Http,
+    Http(HttpCheck),
     /// HTTPS GET.
-    Https,
+    Https {
+        /// Request and expected answer, as for HTTP.
+        http: HttpCheck,
+        /// Accept any server certificate. The probe then proves only that something answers
+        /// TLS and HTTP at the address, not that it is the right server; meant for
+        /// self-signed backends probed by address.
+        insecure: bool,
+        /// A PEM file of CA certificates trusted in addition to the built-in roots
+        /// (relative paths are relative to the server file's directory).
+        ca_file: Option<std::path::PathBuf>,
+    },
     /// Always up (documentation addresses, tests).
     AlwaysUp,
     /// Always down (maintenance, tests).
     AlwaysDown,
     /// States read from a file of `ADDRESS up|down` lines.
-    File(std::path::PathBuf),
+    File {
+        /// The states file (relative paths are relative to the server file's directory).
+        path: std::path::PathBuf,
+    },
 }
 
-/// A health-check template.
+impl CheckKind {
+    /// The request and expected answer of an HTTP or HTTPS check; `None` for other kinds.
+    pub fn http(&self) -> Option<&HttpCheck> {
+        match self {
+            CheckKind::Http(h) | CheckKind::Https { http: h, .. } => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The `type:` word of this kind, as written in the server file.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            CheckKind::Tcp { .. } => "tcp",
+            CheckKind::Http(_) => "http",
+            CheckKind::Https { .. } => "https",
+            CheckKind::AlwaysUp => "always_up",
+            CheckKind::AlwaysDown => "always_down",
+            CheckKind::File { .. } => "file",
+        }
+    }
+}
+
+/// The request an HTTP(S) check sends and the answer it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCheck {
+    /// Port connected to (default 80 for http, 443 for https).
+    pub port: u16,
+    /// Path of the GET request.
+    pub path: String,
+    /// Host header and TLS SNI.
+    pub host: Option<String>,
+    /// Accepted HTTP statuses (never empty).
+    pub expect_status: Vec<u16>,
+    /// Substring the body must contain.
+    pub expect_body: Option<String>,
+}
+
+/// A health-check template: what a probe does and how results turn into a state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     /// Name resources use in `check:`.
     pub name: String,
-    /// What a probe does.
+    /// What a probe does, with its type's own settings.
     pub kind: CheckKind,
-    /// TCP/HTTP port.
-    pub port: u16,
-    /// HTTP path.
-    pub path: String,
-    /// Host header and TLS SNI.
-    pub host: Option<String>,
-    /// Accepted HTTP statuses.
-    pub expect_status: Vec<u16>,
-    /// Substring the body must contain.
-    pub expect_body: Option<String>,
     /// Time between probes of one target.
     pub interval: Duration,
     /// Probe timeout.
@@ -218,13 +262,6 @@ pub struct Check {
     pub down: (u32, u32),
     /// UP again after `k` successes among the last `n` probes.
     pub up: (u32, u32),
-    /// HTTPS: accept any server certificate. The probe then proves only that something answers
-    /// TLS and HTTP at the address, not that it is the right server; meant for self-signed
-    /// backends probed by address.
-    pub insecure: bool,
-    /// HTTPS: a PEM file of CA certificates trusted in addition to the built-in roots
-    /// (relative paths are relative to the server file's directory).
-    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// A thing probed once and shared by every member that names it: (probe address, check).

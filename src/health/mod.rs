@@ -45,7 +45,7 @@ pub fn initial_states(gslb: &Gslb) -> HealthStates {
         .iter()
         .map(|t| match &gslb.checks[t.check].kind {
             CheckKind::AlwaysDown => false,
-            CheckKind::File(path) => {
+            CheckKind::File { path } => {
                 let states = files
                     .entry(path.as_path())
                     .or_insert_with(|| read_state_file(path));

@@ -385,7 +385,7 @@ impl Monitor {
             let (window, probed) = match (&check.kind, restored) {
                 (CheckKind::AlwaysUp, _) => (Window::new(check.down, check.up, true), true),
                 (CheckKind::AlwaysDown, _) => (Window::new(check.down, check.up, false), true),
-                (CheckKind::File(_), _) => (Window::new(check.down, check.up, true), false),
+                (CheckKind::File { .. }, _) => (Window::new(check.down, check.up, true), false),
                 (_, Some(saved)) => (Window::restore(check.down, check.up, &saved), true),
                 (_, None) => (Window::new(check.down, check.up, true), false),
             };
@@ -409,7 +409,7 @@ impl Monitor {
             .checks
             .iter()
             .filter_map(|c| match &c.kind {
-                CheckKind::File(p) => Some(p.clone()),
+                CheckKind::File { path: p } => Some(p.clone()),
                 _ => None,
             })
             .collect();
@@ -446,7 +446,7 @@ impl Monitor {
     fn spawn_prober(&self, key: &TargetKey, check: &Check) -> Option<tokio::task::AbortHandle> {
         if !matches!(
             check.kind,
-            CheckKind::Tcp | CheckKind::Http | CheckKind::Https
+            CheckKind::Tcp { .. } | CheckKind::Http(_) | CheckKind::Https { .. }
         ) {
             return None;
         }
@@ -580,7 +580,7 @@ impl Monitor {
         let mut changed = false;
         let mut became_ready = false;
         for (key, e) in st.targets.iter_mut() {
-            if !matches!(&e.check.kind, CheckKind::File(p) if p == path) {
+            if !matches!(&e.check.kind, CheckKind::File { path: p } if p == path) {
                 continue;
             }
             let up = states.get(&key.address).copied().unwrap_or(true);
@@ -663,7 +663,12 @@ impl Monitor {
     pub fn first_round_limit(gslb: &Gslb) -> Duration {
         gslb.checks
             .iter()
-            .filter(|c| matches!(c.kind, CheckKind::Tcp | CheckKind::Http | CheckKind::Https))
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    CheckKind::Tcp { .. } | CheckKind::Http(_) | CheckKind::Https { .. }
+                )
+            })
             .map(|c| c.timeout)
             .max()
             .unwrap_or(Duration::ZERO)
@@ -694,12 +699,12 @@ impl Monitor {
                 address: k.address,
                 check: k.check.clone(),
                 check_type: match &e.check.kind {
-                    CheckKind::Tcp => "tcp",
-                    CheckKind::Http => "http",
-                    CheckKind::Https => "https",
+                    CheckKind::Tcp { .. } => "tcp",
+                    CheckKind::Http(_) => "http",
+                    CheckKind::Https { .. } => "https",
                     CheckKind::AlwaysUp => "always_up",
                     CheckKind::AlwaysDown => "always_down",
-                    CheckKind::File(_) => "file",
+                    CheckKind::File { .. } => "file",
                 }
                 .to_string(),
                 up: e.window.is_up(),
@@ -741,7 +746,7 @@ impl Monitor {
                     e.probed
                         && matches!(
                             e.check.kind,
-                            CheckKind::Tcp | CheckKind::Http | CheckKind::Https
+                            CheckKind::Tcp { .. } | CheckKind::Http(_) | CheckKind::Https { .. }
                         )
                 })
                 .map(|(k, e)| {

@@ -29,7 +29,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use crate::gslb::{Check, CheckKind};
+use crate::gslb::{Check, CheckKind, HttpCheck};
 
 /// Most body bytes read when looking for `expect_body`: health pages are small, and a target
 /// that streams forever must not keep a probe (or memory) busy.
@@ -183,8 +183,8 @@ impl Prober {
     /// Builds the prober for a check: validates the host, reads `ca_file`, builds the TLS
     /// configuration. Errors name the check and the cause, for the configuration loader.
     pub fn new(check: &Check) -> Result<Prober, String> {
-        let http = match check.kind {
-            CheckKind::Http | CheckKind::Https => Some(HttpParts::new(check)?),
+        let http = match &check.kind {
+            CheckKind::Http(_) | CheckKind::Https { .. } => Some(HttpParts::new(check)?),
             _ => None,
         };
         Ok(Prober {
@@ -206,15 +206,15 @@ impl Prober {
         let start = Instant::now();
         let check = &self.inner.check;
         let outcome = match &check.kind {
-            CheckKind::AlwaysUp | CheckKind::File(_) => ProbeOutcome::Ok,
+            CheckKind::AlwaysUp | CheckKind::File { .. } => ProbeOutcome::Ok,
             CheckKind::AlwaysDown => ProbeOutcome::Other("always down".into()),
-            CheckKind::Tcp => probe_tcp(SocketAddr::new(target, check.port), check.timeout).await,
-            CheckKind::Http | CheckKind::Https => match &self.inner.http {
+            CheckKind::Tcp { port } => {
+                probe_tcp(SocketAddr::new(target, *port), check.timeout).await
+            }
+            CheckKind::Http(h) | CheckKind::Https { http: h, .. } => match &self.inner.http {
                 Some(http) => {
                     let phase = AtomicU8::new(PHASE_HEAD);
-                    match tokio::time::timeout(check.timeout, http.probe(check, target, &phase))
-                        .await
-                    {
+                    match tokio::time::timeout(check.timeout, http.probe(h, target, &phase)).await {
                         Ok(o) => o,
                         Err(_) if phase.load(Ordering::Relaxed) == PHASE_BODY => {
                             ProbeOutcome::BodyTooSlow
@@ -241,10 +241,18 @@ async fn probe_tcp(addr: SocketAddr, timeout: Duration) -> ProbeOutcome {
 }
 
 impl HttpParts {
-    fn new(check: &Check) -> Result<HttpParts, String> {
-        let https = check.kind == CheckKind::Https;
+    fn new(c: &Check) -> Result<HttpParts, String> {
+        let (check, https, insecure, ca_file) = match &c.kind {
+            CheckKind::Http(h) => (h, false, false, None),
+            CheckKind::Https {
+                http,
+                insecure,
+                ca_file,
+            } => (http, true, *insecure, ca_file.as_deref()),
+            _ => return Err(format!("check '{}' is not an HTTP check", c.name)),
+        };
         let scheme = if https { "https" } else { "http" };
-        let what = format!("check '{}'", check.name);
+        let what = format!("check '{}'", c.name);
 
         // A host that is an IP literal cannot be pinned with `resolve` (no lookup happens),
         // so the URL uses the target address and the name goes only into the Host header.
@@ -283,7 +291,7 @@ impl HttpParts {
             name,
             host_header,
             path,
-            tls: tls_config(check).map_err(|e| format!("{what}: {e}"))?,
+            tls: tls_config(insecure, ca_file).map_err(|e| format!("{what}: {e}"))?,
         })
     }
 
@@ -293,7 +301,7 @@ impl HttpParts {
     /// about 1 µs (release; 4 µs debug) against ~600 µs for an HTTP probe on loopback, and a
     /// client with its own empty pool is a fresh connection by construction (a dead accept
     /// path cannot hide behind a kept-alive connection), with no per-target map to grow.
-    fn client(&self, check: &Check, target: IpAddr) -> Result<reqwest::Client, String> {
+    fn client(&self, check: &HttpCheck, target: IpAddr) -> Result<reqwest::Client, String> {
         let mut b = reqwest::Client::builder()
             .use_preconfigured_tls(self.tls.clone())
             .redirect(reqwest::redirect::Policy::none())
@@ -308,7 +316,7 @@ impl HttpParts {
         b.build().map_err(|e| format!("building HTTP client: {e}"))
     }
 
-    async fn probe(&self, check: &Check, target: IpAddr, phase: &AtomicU8) -> ProbeOutcome {
+    async fn probe(&self, check: &HttpCheck, target: IpAddr, phase: &AtomicU8) -> ProbeOutcome {
         let client = match self.client(check, target) {
             Ok(c) => c,
             Err(e) => return ProbeOutcome::Other(e),
@@ -440,12 +448,15 @@ fn error_chain(e: &dyn StdError) -> String {
 
 /// The TLS configuration shared by every client of a check: ring, TLS 1.2/1.3, HTTP/1.1
 /// ALPN, and either the built-in roots plus `ca_file`, or (`insecure`) no verification.
-fn tls_config(check: &Check) -> Result<rustls::ClientConfig, String> {
+fn tls_config(
+    insecure: bool,
+    ca_file: Option<&std::path::Path>,
+) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?;
-    let mut config = if check.insecure {
+    let mut config = if insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
@@ -453,7 +464,7 @@ fn tls_config(check: &Check) -> Result<rustls::ClientConfig, String> {
     } else {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        if let Some(path) = &check.ca_file {
+        if let Some(path) = ca_file {
             let shown = path.display();
             let certs = CertificateDer::pem_file_iter(path)
                 .map_err(|e| format!("ca_file {shown}: {e}"))?

@@ -26,6 +26,7 @@ fail() { printf 'FAIL %s: %s\n' "$1" "$2"; failed=$((failed + 1)); }
 mkdir -p "$work/zones"
 cat > "$work/dynadns.yaml" <<YAML
 zones: zones/
+datacenters: { msk: {}, spb: {} }
 checks:
   web: { type: tcp, port: $BACKEND_PORT, interval: 300ms, timeout: 200ms, down: 3/5, up: 3/3 }
 resources:

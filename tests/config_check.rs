@@ -1,0 +1,400 @@
+//! `dynadns check` on GSLB mistakes, as an operator sees it: the real binary on files in a temp
+//! dir, every error at its `file:line:col`, with a hint. Covers: datacenters that are not
+//! declared (wherever they are written), keys that are reserved but not implemented yet, keys
+//! of another check type, out-of-range values (`min_up`, weights, timeouts, numbers), a geo
+//! map without `default`, duplicates in a members file, and that one run lists every
+//! independent mistake without calling a defined name "unknown".
+
+mod common;
+
+use std::process::Command;
+
+use common::TempDir;
+
+const HEAD: &str = "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\n";
+
+const ZONE: &str = "\
+zone: example.com
+soa: { primary: ns1, contact: hostmaster, serial: 1 }
+records:
+  \"@\": { NS: [ns1] }
+  ns1: { A: 192.0.2.53 }
+";
+
+/// One reported problem: `FILE:LINE:COL`, the message, the hint.
+#[derive(Debug)]
+struct Reported {
+    at: String,
+    message: String,
+    hint: String,
+}
+
+/// Runs `dynadns check -c dynadns.yaml` in a temp dir holding `config` (after [`HEAD`]), a
+/// one-zone `zones/` and `extra` files; returns the full server file text and the problems.
+fn check(config: &str, extra: &[(&str, &str)]) -> (String, Vec<Reported>) {
+    let text = format!("{HEAD}{config}");
+    let mut files = vec![
+        ("dynadns.yaml", text.as_str()),
+        ("zones/example.com.yaml", ZONE),
+    ];
+    files.extend_from_slice(extra);
+    let dir = TempDir::with(&files);
+    let out = Command::new(env!("CARGO_BIN_EXE_dynadns"))
+        .args(["check", "-c", "dynadns.yaml"])
+        .current_dir(&dir)
+        .output()
+        .expect("run dynadns check");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let mut reported = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some((at, message)) = l.split_once(": error: ") {
+            let hint = lines
+                .get(i + 1)
+                .and_then(|h| h.strip_prefix("  hint: "))
+                .unwrap_or("");
+            reported.push(Reported {
+                at: at.to_string(),
+                message: message.to_string(),
+                hint: hint.to_string(),
+            });
+        }
+    }
+    if reported.is_empty() {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "no errors but failed:\n{stderr}"
+        );
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+    }
+    (text, reported)
+}
+
+/// `dynadns.yaml:LINE:COL` of the `n`th (0-based) occurrence of `needle` in `text`.
+fn at(text: &str, needle: &str, n: usize) -> String {
+    let mut seen = 0;
+    for (i, line) in text.lines().enumerate() {
+        let mut from = 0;
+        while let Some(c) = line[from..].find(needle) {
+            if seen == n {
+                return format!("dynadns.yaml:{}:{}", i + 1, from + c + 1);
+            }
+            seen += 1;
+            from += c + 1;
+        }
+    }
+    panic!("{needle:?} #{n} not in\n{text}");
+}
+
+/// `dynadns.yaml:LINE:COL` of `sub` inside the first occurrence of `needle` (e.g. the value
+/// of `min_up: 3`).
+fn at_sub(text: &str, needle: &str, sub: &str) -> String {
+    let off = needle.find(sub).expect("sub is part of needle");
+    for (i, line) in text.lines().enumerate() {
+        if let Some(c) = line.find(needle) {
+            return format!("dynadns.yaml:{}:{}", i + 1, c + off + 1);
+        }
+    }
+    panic!("{needle:?} not in\n{text}");
+}
+
+/// The problem reported at `location` whose message contains every word; panics listing all
+/// problems when there is none.
+fn find<'a>(all: &'a [Reported], location: &str, words: &[&str]) -> &'a Reported {
+    all.iter()
+        .find(|r| r.at == location && words.iter().all(|w| r.message.contains(w)))
+        .unwrap_or_else(|| panic!("no error at {location} with {words:?} in:\n{all:#?}"))
+}
+
+#[test]
+fn a_valid_config_passes() {
+    let (_, all) = check(
+        "datacenters: { msk: {}, spb: {} }\n\
+         checks:\n  web: { type: http, path: /healthz, expect_status: [200, 204] }\n\
+         resources:\n  www:\n    check: web\n    min_up: 2\n    \
+         pools: { msk: [192.0.2.1, 192.0.2.2], spb: [192.0.2.3, 192.0.2.4] }\n",
+        &[],
+    );
+    assert!(all.is_empty(), "{all:#?}");
+}
+
+/// Several independent mistakes in one file: every one is reported at its own place, and no
+/// defined check is called unknown because its definition has errors.
+#[test]
+fn every_independent_mistake_is_listed_and_nothing_defined_is_unknown() {
+    let config = "\
+datacenters:
+  msk: {}
+  spb: {}
+checks:
+  web: { type: tcp, path: /healthz }
+  page: { type: http, expect_status: [], timeout: 0 }
+resources:
+  www:
+    check: web
+    min_up: 0
+    pools: { mks: [192.0.2.1], spb: [192.0.2.2] }
+  api:
+    check: page
+    pools:
+      msk: [{ address: 192.0.2.5, weight: 0 }]
+";
+    let (text, all) = check(config, &[]);
+    // check `web`: tcp without port (at its name), and a key of another type.
+    find(&all, &at(&text, "web:", 0), &["web", "tcp", "port"]);
+    let path = find(
+        &all,
+        &at(&text, "path", 0),
+        &["path", "does not apply", "tcp"],
+    );
+    assert!(
+        path.hint.contains("port, interval, timeout, down, up"),
+        "{path:?}"
+    );
+    // check `page`: empty expect_status, timeout 0.
+    find(&all, &at(&text, "[]", 0), &["expect_status"]);
+    find(&all, &at_sub(&text, "timeout: 0", "0"), &["timeout"]);
+    // resource `www`: min_up 0 and a typo in a datacenter name.
+    find(&all, &at_sub(&text, "min_up: 0", "0"), &["min_up 0"]);
+    let typo = find(&all, &at(&text, "mks", 0), &["mks", "not declared"]);
+    assert!(typo.hint.contains("did you mean 'msk'?"), "{typo:?}");
+    assert!(typo.hint.contains("msk, spb"), "{typo:?}");
+    // resource `api`: the only member has weight 0.
+    find(&all, &at(&text, "msk: [{", 0), &["weight 0"]);
+    assert_eq!(all.len(), 7, "{all:#?}");
+    assert!(
+        all.iter().all(|r| !r.message.contains("unknown")),
+        "{all:#?}"
+    );
+}
+
+/// A datacenter that is not declared is an error wherever it is written, with the declared
+/// names in the hint: traffic is never routed to a name made up by a typo.
+#[test]
+fn an_undeclared_datacenter_is_an_error_everywhere() {
+    let config = "\
+datacenters: { msk: {}, spb: {} }
+geo_maps:
+  world:
+    default: [msk, xdef]
+    networks:
+      \"198.51.100.0/24\": [xnet]
+    networks_files: [partners.txt]
+resources:
+  www:
+    pools: { msk: [192.0.2.1], xpool: [192.0.2.2] }
+    route: { order: [msk, xorder] }
+  api:
+    cnames: { msk: api-msk.example.net., xcname: api-x.example.net. }
+";
+    let (text, all) = check(
+        config,
+        &[("partners.txt", "# partners\n10.0.0.0/8 msk,xfile\n")],
+    );
+    for name in ["xdef", "xnet", "xpool", "xorder", "xcname"] {
+        let r = find(&all, &at(&text, name, 0), &[name, "not declared"]);
+        assert!(r.hint.contains("declared datacenters: msk, spb"), "{r:?}");
+    }
+    find(&all, "partners.txt:2:16", &["xfile", "not declared"]);
+    assert_eq!(all.len(), 6, "{all:#?}");
+}
+
+/// Keys the grammar has but the server does not implement yet say so, at the key, instead of
+/// passing silently; the datacenter names under them are still checked.
+#[test]
+fn keys_not_supported_yet_are_errors() {
+    let config = "\
+geoip:
+  database: geoip/demo.mmdb
+limits:
+  rrl: { rate: 200, slip: 2 }
+datacenters: { msk: {}, spb: {} }
+geo_maps:
+  world:
+    default: [msk]
+    continents: { EU: [msk] }
+    countries: { RU: [msk, spx] }
+    subdivisions: { RU-NVS: [spb] }
+    nearest: banana
+";
+    let (text, all) = check(config, &[]);
+    for key in [
+        "geoip",
+        "continents",
+        "countries",
+        "subdivisions",
+        "nearest",
+    ] {
+        let r = find(
+            &all,
+            &at(&text, key, 0),
+            &[key, "not supported yet", "GeoIP"],
+        );
+        assert!(r.hint.contains(&format!("remove '{key}'")), "{r:?}");
+    }
+    find(&all, &at(&text, "rrl", 0), &["rrl", "not supported yet"]);
+    find(&all, &at(&text, "spx", 0), &["spx", "not declared"]);
+    find(&all, &at(&text, "banana", 0), &["nearest", "true or false"]);
+    assert_eq!(all.len(), 8, "{all:#?}");
+}
+
+/// A key that belongs to another check type is an error at the key, with the keys the type
+/// takes in the hint.
+#[test]
+fn keys_of_another_check_type_are_errors() {
+    let config = "\
+checks:
+  t: { type: tcp, port: 80, host: a.example, expect_status: [200] }
+  u: { type: always_up, port: 80 }
+  h: { type: http, file: states.txt, insecure: true, ca_file: ca.pem }
+  s: { type: https, insecure: true, ca_file: ca.pem, path: /ok }
+  f: { type: file, file: states.txt, expect_body: OK }
+";
+    let (text, all) = check(config, &[]);
+    let cases = [
+        ("host", 0, "tcp"),
+        ("expect_status", 0, "tcp"),
+        ("port", 1, "always_up"),
+        ("file", 0, "http"),
+        ("insecure", 0, "http"),
+        ("ca_file", 0, "http"),
+        ("expect_body", 0, "file"),
+    ];
+    for (key, n, ty) in cases {
+        let r = find(
+            &all,
+            &at(&text, &format!("{key}:"), n),
+            &[key, "does not apply", ty],
+        );
+        assert!(r.hint.contains(&format!("a {ty} check takes:")), "{r:?}");
+    }
+    let up = find(&all, &at(&text, "port:", 1), &["always_up"]);
+    assert!(up.hint.contains("interval, timeout, down, up"), "{up:?}");
+    assert_eq!(all.len(), cases.len(), "{all:#?}");
+}
+
+/// `min_up` must be reachable and meaningful; a pool of only weight-0 members can never answer.
+#[test]
+fn min_up_and_weights_out_of_range_are_errors() {
+    let config = "\
+datacenters: { msk: {}, spb: {} }
+resources:
+  zero:
+    min_up: 0%
+    pools: { msk: [192.0.2.1] }
+  over:
+    min_up: 150%
+    pools: { msk: [192.0.2.1] }
+  enough:
+    min_up: 3
+    pools:
+      msk: [192.0.2.1, 192.0.2.2, 192.0.2.3]
+      spb: [192.0.2.4, { address: 192.0.2.5, weight: 0 }, 192.0.2.6, 192.0.2.7]
+  weights:
+    pools:
+      spb: [{ address: 192.0.2.9, weight: 0 }, { address: 192.0.2.8, weight: 0 }]
+";
+    let (text, all) = check(config, &[]);
+    find(&all, &at_sub(&text, "min_up: 0%", "0%"), &["min_up 0%"]);
+    find(
+        &all,
+        &at_sub(&text, "min_up: 150%", "150%"),
+        &["150%", "100%"],
+    );
+    find(&all, &at(&text, "spb: [{", 0), &["weight 0", "spb"]);
+    assert_eq!(all.len(), 3, "{all:#?}");
+
+    // min_up larger than a pool's answerable members (weight 0 does not count).
+    let (text, all) = check(
+        "datacenters: { msk: {}, spb: {} }\nresources:\n  www:\n    min_up: 3\n    pools:\n      \
+         msk: [192.0.2.1, 192.0.2.2, 192.0.2.3]\n      \
+         spb: [192.0.2.4, { address: 192.0.2.5, weight: 0 }, 192.0.2.6]\n",
+        &[],
+    );
+    let r = find(
+        &all,
+        &at_sub(&text, "min_up: 3", "3"),
+        &["min_up 3", "'spb' (2)"],
+    );
+    assert!(!r.message.contains("'msk'"), "{r:?}");
+    assert!(r.hint.contains("50%"), "{r:?}");
+    assert_eq!(all.len(), 1, "{all:#?}");
+}
+
+/// A geo map must say where clients go when no rule matches.
+#[test]
+fn a_geo_map_without_default_is_an_error() {
+    let config = "\
+datacenters: { msk: {} }
+geo_maps:
+  world:
+    networks: { \"10.0.0.0/8\": [msk] }
+";
+    let (text, all) = check(config, &[]);
+    let r = find(&all, &at(&text, "world", 0), &["world", "no default"]);
+    assert_eq!(
+        r.hint,
+        "add default: [DC, ...]: the order for clients no rule matches"
+    );
+    assert_eq!(all.len(), 1, "{all:#?}");
+}
+
+/// A duplicate address in a members file is reported at its line in that file.
+#[test]
+fn a_duplicate_in_a_members_file_is_reported_at_its_line() {
+    let config = "\
+datacenters: { msk: {} }
+resources:
+  www:
+    pools:
+      msk: { members_file: pools/msk.txt }
+";
+    let members = "# msk\n10.0.0.1\n10.0.0.2 weight=2\n  10.0.0.1 weight=3\n";
+    let (_, all) = check(config, &[("pools/msk.txt", members)]);
+    let r = find(&all, "pools/msk.txt:4:3", &["10.0.0.1", "twice", "msk"]);
+    assert!(!r.hint.is_empty(), "{r:?}");
+    assert_eq!(all.len(), 1, "{all:#?}");
+}
+
+/// A number out of range says so (with the range), rather than "not a number".
+#[test]
+fn a_number_out_of_range_names_the_range() {
+    let (text, all) = check(
+        "limits:\n  max_answers: 5000\n  edns_udp_payload: lots\n",
+        &[],
+    );
+    let r = find(
+        &all,
+        &at(&text, "5000", 0),
+        &["max_answers", "out of range (1..=1024)"],
+    );
+    assert!(r.hint.contains("1 to 1024"), "{r:?}");
+    find(
+        &all,
+        &at(&text, "lots", 0),
+        &["edns_udp_payload", "whole number"],
+    );
+    assert_eq!(all.len(), 2, "{all:#?}");
+}
+
+/// A misspelt check or check type gets a "did you mean" hint.
+#[test]
+fn near_misses_are_suggested() {
+    let config = "\
+datacenters: { msk: {} }
+checks:
+  web: { type: htpt }
+resources:
+  www:
+    check: wbe
+    pools: { msk: [192.0.2.1] }
+";
+    let (text, all) = check(config, &[]);
+    let t = find(&all, &at(&text, "htpt", 0), &["unknown check type 'htpt'"]);
+    assert!(t.hint.starts_with("did you mean 'http'?"), "{t:?}");
+    let c = find(&all, &at(&text, "wbe", 0), &["unknown check 'wbe'"]);
+    assert!(c.hint.starts_with("did you mean 'web'?"), "{c:?}");
+    assert_eq!(all.len(), 2, "{all:#?}");
+}
