@@ -1169,10 +1169,6 @@ resources:
 // ------------------------------------------------------------------------------------------
 
 const AGREE_BODY: &str = "\
-datacenters:
-  msk: {}
-  spb: {}
-  nsk: {}
 checks:
   state: { type: file, file: health.txt, interval: 2s }
 geo_maps:
