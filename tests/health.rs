@@ -1495,7 +1495,14 @@ fn reload_names_settings_that_need_a_restart() {
     assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([30]));
     assert_eq!(server.status()["reload"], Value::Null, "no reload yet");
 
-    let (dns2, dns3, admin2) = (free_port(), free_port(), free_port());
+    // Held by the test, so nothing else can answer there while we check that the server
+    // does not.
+    let (hold2, hold3) = (
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+    );
+    let (dns2, dns3) = (hold2.local_addr().unwrap(), hold3.local_addr().unwrap());
+    let admin2 = free_port();
     dir.write_config(&file(&format!("\"{dns2}\", \"{dns3}\""), admin2, 2, 45));
     server.reload(1);
     let r = wait_reload_outcome(&server, "ok");

@@ -24,7 +24,7 @@ use tracing::info;
 use super::checks::{self, CheckChange};
 use super::persist::Writer;
 use super::probe::ProbeResult;
-use super::schedule::{self, FirstProbe, Limiter};
+use super::schedule::{self, FirstProbe, Limiter, Task};
 use super::stats::TargetStats;
 use super::window::{Transition, Window, WindowState};
 use super::{HealthStates, read_state_file};
@@ -81,7 +81,7 @@ pub(super) struct Entry {
     /// The members that use this target, for logs and `/status`.
     pub(super) members: Vec<String>,
     /// The target's probe task, if it is probed over the network.
-    task: Option<tokio::task::AbortHandle>,
+    task: Option<Task>,
 }
 
 impl Entry {
@@ -376,13 +376,18 @@ impl Monitor {
         }
     }
 
-    /// Applies one probe result to a target's window.
-    pub(super) fn record(&self, key: &TargetKey, result: ProbeResult) {
-        let mut st = self.lock();
-        st.results_since_save += 1;
+    /// Applies one probe result, from the probe task `task`, to a target's window. Results of
+    /// a task that was replaced or stopped meanwhile are dropped.
+    pub(super) fn record(&self, key: &TargetKey, task: u64, result: ProbeResult) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
         let Some(e) = st.targets.get_mut(key) else {
             return;
         };
+        if e.task.as_ref().map(|t| t.id) != Some(task) {
+            return;
+        }
+        st.results_since_save += 1;
         e.stats.record(&result);
         let ok = result.outcome.is_ok();
         let desc = result.outcome.describe();

@@ -12,6 +12,7 @@
 //! The monitor owns the tasks: it aborts a target's task when the target goes away or its
 //! check changes, and starts a new one with the new settings.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,22 @@ impl Limiter {
     }
 }
 
+/// A running probe task. Its id comes with every result it reports, so a result that was on
+/// its way while the task was replaced (its check changed on reload) is recognised and dropped
+/// instead of being judged under the new check.
+pub(super) struct Task {
+    /// Unique over the process's lifetime.
+    pub(super) id: u64,
+    handle: AbortHandle,
+}
+
+impl Task {
+    /// Stops the task (at its next await point; a late result is dropped by its id).
+    pub(super) fn abort(&self) {
+        self.handle.abort();
+    }
+}
+
 /// Starts probing `key` with `check`; `None` for checks that are not probed over the network
 /// (fixed states, files) and for checks whose prober cannot be built (logged).
 pub(super) fn spawn(
@@ -80,7 +97,8 @@ pub(super) fn spawn(
     key: &TargetKey,
     check: &Check,
     first: FirstProbe,
-) -> Option<AbortHandle> {
+) -> Option<Task> {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     if !checks::is_probed(check) {
         return None;
     }
@@ -94,42 +112,42 @@ pub(super) fn spawn(
             return None;
         }
     };
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let me = monitor.clone();
     let key = key.clone();
     let interval = checks::interval(check);
     let interval_ms = interval.as_millis().max(1) as u64;
-    Some(
-        tokio::spawn(async move {
-            let phase = Duration::from_millis(with_thread_rng(|r| r.below(interval_ms)));
-            let mut next = match first {
-                FirstProbe::Now => Instant::now(),
-                FirstProbe::WithinInterval => Instant::now() + phase,
+    let handle = tokio::spawn(async move {
+        let phase = Duration::from_millis(with_thread_rng(|r| r.below(interval_ms)));
+        let mut next = match first {
+            FirstProbe::Now => Instant::now(),
+            FirstProbe::WithinInterval => Instant::now() + phase,
+        };
+        let mut spread = first == FirstProbe::Now;
+        loop {
+            tokio::time::sleep_until(next.into()).await;
+            let result = {
+                let limiter = me.limiter().semaphore();
+                let Ok(_permit) = limiter.acquire().await else {
+                    return;
+                };
+                prober.probe(key.address).await
             };
-            let mut spread = first == FirstProbe::Now;
-            loop {
-                tokio::time::sleep_until(next.into()).await;
-                let result = {
-                    let limiter = me.limiter().semaphore();
-                    let Ok(_permit) = limiter.acquire().await else {
-                        return;
-                    };
-                    prober.probe(key.address).await
-                };
-                me.record(&key, result);
-                let scheduled = if spread {
-                    // The probe right at start is followed by one at a random phase, so
-                    // targets started together drift apart at once.
-                    spread = false;
-                    next + phase
-                } else {
-                    // Up to 10% early, never late: detection stays within k x interval
-                    // + timeout, and targets drift apart instead of bunching up.
-                    let jitter = with_thread_rng(|r| r.below(interval_ms / 10 + 1));
-                    next + interval - Duration::from_millis(jitter)
-                };
-                next = scheduled.max(Instant::now());
-            }
-        })
-        .abort_handle(),
-    )
+            me.record(&key, id, result);
+            let scheduled = if spread {
+                // The probe right at start is followed by one at a random phase, so
+                // targets started together drift apart at once.
+                spread = false;
+                next + phase
+            } else {
+                // Up to 10% early, never late: detection stays within k x interval
+                // + timeout, and targets drift apart instead of bunching up.
+                let jitter = with_thread_rng(|r| r.below(interval_ms / 10 + 1));
+                next + interval - Duration::from_millis(jitter)
+            };
+            next = scheduled.max(Instant::now());
+        }
+    })
+    .abort_handle();
+    Some(Task { id, handle })
 }
