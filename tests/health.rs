@@ -6,7 +6,9 @@
 //! probe round deciding before the first answer, the state file across restarts (and a broken
 //! one), reload keeping states and dropping removed targets, one probe per target, forced
 //! states through the admin API (token, reload, restart), `members: all`, `dynadns explain`
-//! with a state file, and targets that reset connections or stream forever.
+//! with a state file, targets that reset connections or stream forever, and what a reload
+//! applies (changed checks, intervals, new targets, the admin token, the state file) and what
+//! it reports as needing a restart.
 //!
 //! Every listener and probe target is on 127.0.0.0/8. Waits poll for a condition with a
 //! deadline; the few "not before" checks use the earliest moment the server could possibly
@@ -145,22 +147,45 @@ fn free_port() -> SocketAddr {
 
 impl Server {
     /// Starts a server on `dir`'s config; `run` names its log (`stderr-RUN.log`). Returns when
-    /// it answers a SOA query (it has finished its first probe round by then).
+    /// it answers a SOA query (it has finished its first probe round by then). The addresses
+    /// are given with `--listen` and `--admin`.
     fn start(dir: &TestDir, run: &str) -> Server {
+        Server::launch(dir, run, None)
+    }
+
+    /// Like [`Server::start`], but the addresses come from the file: `config_for(dns, admin)`
+    /// is written as the configuration before each attempt.
+    fn start_from_file(
+        dir: &TestDir,
+        run: &str,
+        config_for: &dyn Fn(SocketAddr, SocketAddr) -> String,
+    ) -> Server {
+        Server::launch(dir, run, Some(config_for))
+    }
+
+    fn launch(
+        dir: &TestDir,
+        run: &str,
+        config_for: Option<&dyn Fn(SocketAddr, SocketAddr) -> String>,
+    ) -> Server {
         let log = dir.path().join(format!("stderr-{run}.log"));
         let mut failures = String::new();
         for attempt in 1..=3 {
             let dns = free_port();
             let admin = free_port();
             let stderr = std::fs::File::create(&log).expect("create log");
-            let child = Command::new(env!("CARGO_BIN_EXE_dynadns"))
-                .arg("serve")
-                .arg("-c")
-                .arg(dir.config_path())
-                .arg("--listen")
-                .arg(dns.to_string())
-                .arg("--admin")
-                .arg(admin.to_string())
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_dynadns"));
+            cmd.arg("serve").arg("-c").arg(dir.config_path());
+            match config_for {
+                Some(f) => dir.write_config(&f(dns, admin)),
+                None => {
+                    cmd.arg("--listen")
+                        .arg(dns.to_string())
+                        .arg("--admin")
+                        .arg(admin.to_string());
+                }
+            }
+            let child = cmd
                 .env("NO_COLOR", "1")
                 .current_dir("/")
                 .stdin(Stdio::null())
@@ -501,6 +526,8 @@ const HTTP_OK: u8 = 0;
 const HTTP_500: u8 = 1;
 const HTTP_WRONG_BODY: u8 = 2;
 const HTTP_ENDLESS: u8 = 3;
+/// 200 "all OK here" for `GET /healthz`, 404 for any other path.
+const HTTP_HEALTHZ_ONLY: u8 = 4;
 
 #[derive(Clone)]
 enum Behaviour {
@@ -613,8 +640,12 @@ fn serve_http(mut s: TcpStream, mode: u8) {
             body.len()
         )
     };
+    let healthz = head.starts_with(b"GET /healthz ");
     match mode {
-        HTTP_OK => {
+        HTTP_HEALTHZ_ONLY if !healthz => {
+            let _ = s.write_all(reply("404 Not Found", "no such page").as_bytes());
+        }
+        HTTP_OK | HTTP_HEALTHZ_ONLY => {
             let _ = s.write_all(reply("200 OK", "all OK here").as_bytes());
         }
         HTTP_500 => {
@@ -1409,5 +1440,317 @@ fn resetting_and_endless_targets_do_not_disturb_the_rest() {
     assert!(
         last.contains("body") || last.contains("timeout"),
         "endless body: {t:#}"
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// 8. Reload: what it applies, and what it says it cannot
+// ------------------------------------------------------------------------------------------
+
+/// Whether anything answers a DNS query on `addr` within 300 ms.
+fn dns_answers_on(addr: SocketAddr) -> bool {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
+    socket.connect(addr).expect("connect UDP");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("set timeout");
+    let q = QueryBuilder::new("example.com.", RecordType::SOA)
+        .build()
+        .to_vec()
+        .expect("encode");
+    let mut buf = [0u8; 4096];
+    socket.send(&q).is_ok() && socket.recv(&mut buf).is_ok()
+}
+
+/// The `reload` object of `/status`, once its `outcome` is `want`.
+fn wait_reload_outcome(server: &Server, want: &str) -> Value {
+    wait_for(
+        &format!("reload outcome {want}"),
+        Duration::from_secs(5),
+        || {
+            let r = server.status()["reload"].clone();
+            (r["outcome"] == want).then_some(r)
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{:#}\n{}", server.status(), server.log_text()))
+}
+
+/// The DNS listen list, the admin address and the UDP worker count change in the file: a
+/// reload applies the rest (a new TTL), names those three in one warning and in `/status`,
+/// and the server goes on answering on the old addresses only. A broken file is reported as
+/// a failed reload; putting the old values back clears the list.
+#[test]
+fn reload_names_settings_that_need_a_restart() {
+    let dir = TestDir::new(&config("", "", ""));
+    let file = |dns: &str, admin: SocketAddr, workers: u32, ttl: u32| {
+        format!(
+            "listen:\n  dns: [{dns}]\n  admin: \"{admin}\"\nserver:\n  udp_workers: {workers}\n\
+             zones: zones/\ndatacenters: {{ msk: {{}} }}\nchecks:\n  c: {{ type: always_up }}\nresources:\n  www:\n    \
+             ttl: {ttl}\n    check: c\n    pools:\n      msk: [127.0.0.1]\n"
+        )
+    };
+    let server = Server::start_from_file(&dir, "1", &|dns, admin| {
+        file(&format!("\"{dns}\""), admin, 1, 30)
+    });
+    assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([30]));
+    assert_eq!(server.status()["reload"], Value::Null, "no reload yet");
+
+    // Held by the test, so nothing else can answer there while we check that the server
+    // does not.
+    let (hold2, hold3) = (
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+    );
+    let (dns2, dns3) = (hold2.local_addr().unwrap(), hold3.local_addr().unwrap());
+    let admin2 = free_port();
+    dir.write_config(&file(&format!("\"{dns2}\", \"{dns3}\""), admin2, 2, 45));
+    server.reload(1);
+    let r = wait_reload_outcome(&server, "ok");
+    assert_eq!(
+        r["needs_restart"],
+        serde_json::json!(["listen.dns", "listen.admin", "server.udp_workers"]),
+        "{r:#}"
+    );
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    assert!(r["generation"].as_u64() >= Some(2), "{r:#}");
+    let at = r["at"].as_str().unwrap_or_default();
+    assert!(
+        at.len() == 20 && at.ends_with('Z') && at.as_bytes()[10] == b'T',
+        "not RFC 3339: {at}"
+    );
+    let log = server.log_text();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("needs a restart"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning per reload:\n{log}");
+    let w = warnings[0];
+    for part in [
+        format!(
+            "listen.dns changed from [{}] to [{dns2}, {dns3}]",
+            server.dns
+        ),
+        format!("listen.admin changed from {} to {admin2}", server.admin),
+        "server.udp_workers changed from 1 to 2".to_string(),
+    ] {
+        assert!(w.contains(&part), "{part:?} missing in: {w}");
+    }
+    // The rest applied; the sockets stayed.
+    assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([45]));
+    assert!(!dns_answers_on(dns2) && !dns_answers_on(dns3));
+    assert!(TcpStream::connect_timeout(&admin2, Duration::from_millis(300)).is_err());
+
+    // A broken file: failed, errors listed, the pending restart still named.
+    std::fs::write(dir.config_path(), "listen: [oops\n").unwrap();
+    server.signal("-HUP");
+    let r = wait_reload_outcome(&server, "failed");
+    assert!(
+        r["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "{r:#}"
+    );
+    assert_eq!(
+        r["needs_restart"].as_array().map(Vec::len),
+        Some(3),
+        "{r:#}"
+    );
+    assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([45]));
+
+    // The running values back in the file: nothing needs a restart any more.
+    dir.write_config(&file(&format!("\"{}\"", server.dns), server.admin, 1, 60));
+    server.reload(2);
+    let r = wait_reload_outcome(&server, "ok");
+    assert_eq!(r["needs_restart"], serde_json::json!([]), "{r:#}");
+    assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([60]));
+    let log = server.log_text();
+    assert_eq!(log.matches("needs a restart").count(), 1, "{log}");
+}
+
+/// `admin.token` follows the file: after a reload the old token is refused and the new one
+/// accepted; without a token in the file, write calls are open again.
+#[test]
+fn reload_rereads_the_admin_token() {
+    const NEW_TOKEN: &str = "fedcba9876543210fedcba";
+    let checks = "  c: { type: always_up }\n";
+    let with_token = |t: &str| config(checks, FAILOVER, &format!("admin:\n  token: \"{t}\"\n"));
+    let dir = TestDir::new(&with_token(TOKEN));
+    let server = Server::start(&dir, "1");
+    let down = Some(r#"{"state":"down"}"#);
+    let put = |token: Option<&str>| {
+        server
+            .admin("PUT", "/api/v1/overrides/datacenter/spb", down, token)
+            .0
+    };
+    assert_eq!(put(Some(TOKEN)), 200);
+    assert_eq!(put(Some(NEW_TOKEN)), 401);
+
+    dir.write_config(&with_token(NEW_TOKEN));
+    server.reload(1);
+    assert_eq!(put(Some(TOKEN)), 401, "the old token still works");
+    assert_eq!(put(Some(NEW_TOKEN)), 200, "the new token is refused");
+    assert_eq!(put(None), 401);
+
+    dir.write_config(&config(checks, FAILOVER, ""));
+    server.reload(2);
+    assert_eq!(put(None), 200, "no token configured: write calls are open");
+}
+
+/// A check's probe changes on reload: its targets' windows restart and the first probe of the
+/// new check decides. `path: /gone` takes msk (404 there) out and keeps spb (200 everywhere);
+/// `expect_status: [404]` then turns it around.
+#[test]
+fn reload_applies_a_changed_http_check() {
+    let (port, mut ls) = ports(&[MSK, SPB], &[]);
+    let _spb = Backend::serve(
+        ls.pop().unwrap(),
+        Behaviour::Http(Arc::new(AtomicU8::new(HTTP_OK))),
+    );
+    let _msk = Backend::serve(
+        ls.pop().unwrap(),
+        Behaviour::Http(Arc::new(AtomicU8::new(HTTP_HEALTHZ_ONLY))),
+    );
+    let check = |extra: &str| {
+        format!(
+            "  web: {{ type: http, port: {port}, path: /healthz, {extra}\
+             interval: 200ms, timeout: 150ms, down: 3/5, up: 4/4 }}\n"
+        )
+    };
+    let dir = TestDir::new(&config(&check(""), HTTP_POOL, ""));
+    let server = Server::start(&dir, "1");
+    let within = Duration::from_secs(5);
+    server.wait_answer("www.example.com.", &set(&[MSK, SPB]), within);
+
+    dir.write_config(&config(
+        &check("").replace("/healthz", "/gone"),
+        HTTP_POOL,
+        "",
+    ));
+    server.reload(1);
+    server.wait_answer("www.example.com.", &set(&[SPB]), within);
+    let t = server.target(MSK);
+    assert!(
+        t["last_result"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("404"),
+        "{t:#}"
+    );
+    let log = server.log_text();
+    assert_eq!(
+        log.matches("check web changed; its window restarts")
+            .count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        member_lines(&log, MSK, "first probe failed").len(),
+        1,
+        "{log}"
+    );
+
+    dir.write_config(&config(
+        &check("expect_status: [404], ").replace("/healthz", "/gone"),
+        HTTP_POOL,
+        "",
+    ));
+    server.reload(2);
+    server.wait_answer("www.example.com.", &set(&[MSK]), within);
+    let log = server.log_text();
+    assert_eq!(
+        member_lines(&log, MSK, "first probe succeeded").len(),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        member_lines(&log, SPB, "first probe failed").len(),
+        1,
+        "{log}"
+    );
+}
+
+/// Probes at the backend over `window`.
+fn probes_during(backend: &Backend, window: Duration) -> usize {
+    let before = backend.accepts();
+    std::thread::sleep(window);
+    backend.accepts() - before
+}
+
+/// The interval changes on reload: the probe rate follows (1 s, then 100 ms) and the window is
+/// kept (a timing change does not restart it). A member added on reload is probed at once.
+#[test]
+fn reload_applies_a_new_interval_and_new_targets() {
+    let (port, mut ls) = ports(&[MSK, THIRD], &[]);
+    let third = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
+    let msk = Backend::serve(ls.pop().unwrap(), Behaviour::Close);
+    let slow = tcp_check(port).replace("interval: 200ms", "interval: 1s");
+    let pool = |members: &str| {
+        format!("  www:\n    ttl: 30\n    check: c\n    pools:\n      msk: [{members}]\n")
+    };
+    let dir = TestDir::new(&config(&slow, &pool("127.0.0.1"), ""));
+    let server = Server::start(&dir, "1");
+    assert_eq!(server.www(), set(&[MSK]));
+    assert_eq!(server.target(MSK)["interval_ms"], 1000);
+
+    // 1 s interval: about 3 probes in 3 s (at most 10% early each).
+    let window = Duration::from_secs(3);
+    let n = probes_during(&msk, window);
+    assert!(n <= 6, "{n} probes in {window:?} with a 1 s interval");
+    assert_eq!(third.accepts(), 0, "127.0.0.3 is not configured yet");
+
+    let fast = tcp_check(port).replace(
+        "interval: 200ms, timeout: 150ms",
+        "interval: 100ms, timeout: 80ms",
+    );
+    dir.write_config(&config(&fast, &pool("127.0.0.1, 127.0.0.3"), ""));
+    server.reload(1);
+    server.wait_answer(
+        "www.example.com.",
+        &set(&[MSK, THIRD]),
+        Duration::from_secs(5),
+    );
+    assert_eq!(server.target(MSK)["interval_ms"], 100);
+    // 100 ms interval: about 30 probes in 3 s.
+    let n = probes_during(&msk, window);
+    assert!(n >= 12, "{n} probes in {window:?} with a 100 ms interval");
+    assert!(third.accepts() >= 10, "the new target is hardly probed");
+    let log = server.log_text();
+    assert!(
+        !log.contains("window restarts"),
+        "a timing change restarted a window:\n{log}"
+    );
+}
+
+/// `health.state_file` follows a reload: the next save goes to the new file.
+#[test]
+fn reload_moves_the_state_file() {
+    let checks = "  c: { type: always_up }\n";
+    let dir = TestDir::new(&config(checks, FAILOVER, ""));
+    let server = Server::start(&dir, "1");
+    let moved = dir.path().join("moved.state.json");
+    dir.write_config(&config(
+        checks,
+        FAILOVER,
+        "health:\n  state_file: moved.state.json\n",
+    ));
+    server.reload(1);
+    let (code, body) = server.admin(
+        "PUT",
+        "/api/v1/overrides/datacenter/msk",
+        Some(r#"{"state":"drain"}"#),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let saved = wait_for("the new state file", Duration::from_secs(5), || {
+        std::fs::read_to_string(&moved).ok()
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    let saved: Value = serde_json::from_str(&saved).expect("state file is JSON");
+    assert_eq!(
+        saved["overrides"]["datacenters"]["msk"], "drain",
+        "{saved:#}"
+    );
+    assert!(
+        server.log_text().contains("health.state_file"),
+        "{}",
+        server.log_text()
     );
 }

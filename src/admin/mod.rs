@@ -2,12 +2,14 @@
 //!
 //! It listens on `listen.admin` (localhost in the examples). Reading is open to whoever can
 //! reach the port; calls that change state (PUT/DELETE on `/api/v1/overrides/...`) need
-//! `Authorization: Bearer TOKEN` when `admin.token` is configured. Nothing here is on the
-//! query path: forced states go through the prober, which publishes a new snapshot.
+//! `Authorization: Bearer TOKEN` when `admin.token` is configured. The token and the outcome
+//! of the last reload live in [`Live`], which a reload updates. Nothing here is on the query
+//! path: forced states go through the prober, which publishes a new snapshot.
 
 mod metrics;
 
 use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -19,23 +21,64 @@ use tracing::{info, warn};
 
 use crate::gslb::{Answers, Force, Overrides};
 use crate::health::monitor::{Monitor, TargetStatus};
+use crate::server::ReloadReport;
 use crate::snapshot::SharedSnapshot;
+
+/// Settings and reports that a reload changes while the API runs: the admin token (re-read on
+/// every reload) and what the last reload did.
+#[derive(Debug, Default)]
+pub struct Live {
+    token: RwLock<Option<String>>,
+    reload: RwLock<Option<ReloadReport>>,
+}
+
+impl Live {
+    /// Live settings starting with `token` (None: write calls need no token).
+    pub fn new(token: Option<String>) -> Live {
+        Live {
+            token: RwLock::new(token),
+            reload: RwLock::new(None),
+        }
+    }
+
+    /// Replaces the token: calls from now on need the new one.
+    pub fn set_token(&self, token: Option<String>) {
+        *self.token.write().unwrap_or_else(|e| e.into_inner()) = token;
+    }
+
+    fn token(&self) -> Option<String> {
+        self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Records the outcome of a reload, for `/status`.
+    pub fn set_reload(&self, report: ReloadReport) {
+        *self.reload.write().unwrap_or_else(|e| e.into_inner()) = Some(report);
+    }
+
+    /// The outcome of the last reload, if there was one.
+    pub fn last_reload(&self) -> Option<ReloadReport> {
+        self.reload
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AdminState {
     shared: SharedSnapshot,
     monitor: Monitor,
-    token: Option<String>,
+    live: Arc<Live>,
 }
 
 impl AdminState {
-    /// State for the admin handlers.
-    pub fn new(shared: SharedSnapshot, monitor: Monitor, token: Option<String>) -> Self {
+    /// State for the admin handlers; `live` is shared with the reload path.
+    pub fn new(shared: SharedSnapshot, monitor: Monitor, live: Arc<Live>) -> Self {
         AdminState {
             shared,
             monitor,
-            token,
+            live,
         }
     }
 }
@@ -94,6 +137,8 @@ struct StatusBody {
     resources: Vec<ResourceStatus>,
     targets: Vec<TargetStatus>,
     overrides: Overrides,
+    /// The last reload (null before the first SIGHUP).
+    reload: Option<ReloadReport>,
 }
 
 async fn status(State(st): State<AdminState>) -> Response {
@@ -134,6 +179,7 @@ async fn status(State(st): State<AdminState>) -> Response {
         resources,
         targets: st.monitor.status(),
         overrides: st.monitor.overrides(),
+        reload: st.live.last_reload(),
     };
     axum::Json(body).into_response()
 }
@@ -174,7 +220,7 @@ fn error(code: StatusCode, msg: impl Into<String>) -> ApiError {
 }
 
 fn authorize(st: &AdminState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(token) = &st.token else {
+    let Some(token) = st.live.token() else {
         return Ok(());
     };
     let given = headers

@@ -4,13 +4,24 @@
 //! that names it. States feed snapshot builds: a change compiles new resource views and
 //! publishes a new snapshot, so the query path only ever reads complete states.
 //!
-//! [`monitor`] probes targets (with [`probe`]), keeps their k-of-n [`window`]s and [`stats`],
-//! and publishes states. [`initial_states`] gives the states known without probing, for
-//! `check` and `explain`.
+//! The prober is a few rooms:
+//! - [`monitor`]: which targets exist (reconciled with the configuration at start and on every
+//!   reload), their k-of-n [`window`]s, logging and publishing state changes;
+//! - [`schedule`]: one task per target, spread over the interval, probes in flight bounded;
+//! - [`probe`]: one TCP/HTTP/HTTPS probe and its outcome; [`stats`]: counts and latencies;
+//! - [`persist`]: the state file that carries windows and forced states across restarts;
+//! - [`status`]: what `/status` and `/metrics` show per target;
+//! - [`checks`]: the few things all of these read from a check definition.
+//!
+//! [`initial_states`] gives the states known without probing, for `check` and `explain`.
 
+pub mod checks;
 pub mod monitor;
+pub mod persist;
 pub mod probe;
+mod schedule;
 pub mod stats;
+pub mod status;
 pub mod window;
 
 use std::collections::HashMap;
@@ -19,7 +30,7 @@ use std::path::Path;
 
 use tracing::warn;
 
-use crate::gslb::{CheckKind, Gslb, Overrides};
+use crate::gslb::{Gslb, Overrides};
 
 /// Up/down per target, indexed by `TargetId`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,15 +54,16 @@ pub fn initial_states(gslb: &Gslb) -> HealthStates {
     let up = gslb
         .targets
         .iter()
-        .map(|t| match &gslb.checks[t.check].kind {
-            CheckKind::AlwaysDown => false,
-            CheckKind::File { path } => {
-                let states = files
-                    .entry(path.as_path())
-                    .or_insert_with(|| read_state_file(path));
+        .map(|t| {
+            let check = &gslb.checks[t.check];
+            if let Some(fixed) = checks::fixed_state(check) {
+                fixed
+            } else if let Some(path) = checks::state_file(check) {
+                let states = files.entry(path).or_insert_with(|| read_state_file(path));
                 states.get(&t.address).copied().unwrap_or(true)
+            } else {
+                true
             }
-            _ => true,
         })
         .collect();
     HealthStates {

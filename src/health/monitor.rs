@@ -1,32 +1,37 @@
-//! The prober: one task per health target, k-of-n windows, state publishing and persistence.
+//! The prober's core: which targets exist, their k-of-n windows, and publishing changes.
 //!
-//! Every distinct (probe address, check) is probed once, however many members and resources
-//! name it. Each target has its own task: it probes right away (so `serve` can wait for a first
-//! round), then once per interval at a random phase, so a thousand targets do not probe in the
-//! same instant; a global semaphore bounds probes in flight. Results go through the target's
+//! Every distinct (probe address, check) is one target, probed once however many members and
+//! resources name it. [`Monitor::configure`] reconciles the running targets with a
+//! configuration (at start and on every reload): new targets start probing, removed ones stop,
+//! and targets whose check changed follow the new settings. Results go through the target's
 //! window; a transition is logged once with its reason and wakes the publisher, which builds a
 //! new snapshot. Nothing here is touched by the query path.
 //!
-//! States and the operator's forced states are saved to the state file (atomically, on change
-//! and every few seconds) and restored at start when the file is young enough, so a restart
-//! does not bring a dead datacenter back into answers.
+//! The rest of the prober lives beside it: [`super::schedule`] runs one task per target
+//! (jitter, in-flight bound), [`super::persist`] reads and writes the state file, and
+//! [`super::status`] copies out what `/status` and `/metrics` show.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, Semaphore};
-use tracing::{info, warn};
+use tokio::sync::Notify;
+use tracing::info;
 
-use super::probe::{ProbeResult, Prober};
+use super::checks::{self, CheckChange};
+use super::persist::Writer;
+use super::probe::ProbeResult;
+use super::schedule::{self, FirstProbe, Limiter, Task};
 use super::stats::TargetStats;
 use super::window::{Transition, Window, WindowState};
 use super::{HealthStates, read_state_file};
-use crate::gslb::rng::with_thread_rng;
-use crate::gslb::{Answers, Check, CheckKind, Force, Gslb, Overrides};
+use crate::gslb::{Answers, Check, Gslb, Overrides};
+
+pub use super::persist::SavedStates;
+pub use super::status::{LatencySummary, TargetStatus};
 
 /// Settings of the prober (`health:` in the server file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,87 +63,64 @@ pub struct TargetKey {
     pub check: String,
 }
 
-/// What `/status` and `explain` show about one target.
-#[derive(Debug, Clone, Serialize)]
-pub struct TargetStatus {
-    /// Address probed.
-    pub address: IpAddr,
-    /// Check name.
-    pub check: String,
-    /// Check type.
-    pub check_type: String,
-    /// Probed state.
-    pub up: bool,
-    /// Forced state of the member address, if any.
-    pub forced: Option<Force>,
-    /// Whether at least one result is known (or the state is static).
-    pub probed: bool,
-    /// Failures among the last `down_n` results.
-    pub failures: u32,
-    /// Successes among the last `up_n` results.
-    pub successes: u32,
-    /// `down: k/n`.
-    pub down_rule: (u32, u32),
-    /// `up: k/n`.
-    pub up_rule: (u32, u32),
-    /// The members that use this target ("192.0.2.10 in www/msk").
-    pub members: Vec<String>,
-    /// When the state last changed (seconds since the epoch) and why.
-    pub last_change: Option<(u64, String)>,
+/// One target as the monitor keeps it.
+pub(super) struct Entry {
+    /// The check as last configured.
+    pub(super) check: Check,
+    /// Recent results and the state.
+    pub(super) window: Window,
+    /// Probe counts and latencies.
+    pub(super) stats: TargetStats,
+    /// Whether a result is known (or the state is fixed); false again after a check change
+    /// that restarted the window, until the first probe of the new check.
+    pub(super) probed: bool,
+    /// When the state last changed and why.
+    pub(super) last_change: Option<(SystemTime, String)>,
     /// The last probe result, described.
-    pub last_result: Option<String>,
-    /// Probes by result label (only labels seen).
-    pub results: BTreeMap<&'static str, u64>,
-    /// Probe latency: count, average and cumulative histogram buckets.
-    pub latency: LatencySummary,
-    /// Probe statistics (for /metrics).
-    #[serde(skip)]
-    pub stats: TargetStats,
+    pub(super) last_result: Option<String>,
+    /// The members that use this target, for logs and `/status`.
+    pub(super) members: Vec<String>,
+    /// The target's probe task, if it is probed over the network.
+    task: Option<Task>,
 }
 
-/// Probe latency of a target, for `/status`.
-#[derive(Debug, Clone, Serialize)]
-pub struct LatencySummary {
-    /// Probes measured.
-    pub count: u64,
-    /// Average latency in milliseconds.
-    pub avg_ms: f64,
-    /// Cumulative counts per upper bound in milliseconds ("+Inf" last).
-    pub buckets: Vec<(String, u64)>,
-}
-
-impl LatencySummary {
-    fn of(stats: &TargetStats) -> Self {
-        let count = stats.total();
-        LatencySummary {
-            count,
-            avg_ms: if count == 0 {
-                0.0
-            } else {
-                stats.latency_sum().as_secs_f64() * 1000.0 / count as f64
-            },
-            buckets: stats
-                .histogram()
-                .map(|(le, n)| {
-                    (
-                        le.map_or_else(|| "+Inf".to_string(), |ms| ms.to_string()),
-                        n,
-                    )
-                })
-                .collect(),
+impl Entry {
+    fn stop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
         }
     }
-}
 
-struct Entry {
-    check: Check,
-    window: Window,
-    stats: TargetStats,
-    probed: bool,
-    last_change: Option<(SystemTime, String)>,
-    last_result: Option<String>,
-    members: Vec<String>,
-    task: Option<tokio::task::AbortHandle>,
+    /// Sets the state (outside the k-of-n rules: a fixed or file state, a new check) and
+    /// logs the change; returns whether it changed.
+    fn set_state(&mut self, key: &TargetKey, up: bool, reason: String) -> bool {
+        if self.window.is_up() == up {
+            return false;
+        }
+        self.window = Window::new(
+            checks::down_rule(&self.check),
+            checks::up_rule(&self.check),
+            up,
+        );
+        self.log_change(key, reason);
+        true
+    }
+
+    /// Logs the transition that just happened (the window holds the new state).
+    fn log_change(&mut self, key: &TargetKey, reason: String) {
+        let (from, to) = if self.window.is_up() {
+            ("DOWN", "UP")
+        } else {
+            ("UP", "DOWN")
+        };
+        info!(
+            "{} ({}, check {}) {from} -> {to}: {reason}",
+            describe_target(key, &self.members),
+            self.members.join(", "),
+            key.check
+        );
+        self.last_change = Some((SystemTime::now(), reason));
+    }
 }
 
 #[derive(Default)]
@@ -157,105 +139,16 @@ struct Inner {
     state: Mutex<State>,
     changed: Notify,
     first_round: Notify,
-    limiter: Arc<Semaphore>,
-    settings: HealthSettings,
-    /// The last state-file write error, so a persistent problem is logged once, not every
-    /// few seconds.
-    save_error: Mutex<Option<String>>,
+    limiter: Limiter,
+    /// The running `health:` settings (a reload may change them).
+    settings: Mutex<HealthSettings>,
+    writer: Writer,
 }
 
 /// The running prober. Cheap to clone (shared).
 #[derive(Clone)]
 pub struct Monitor {
     inner: Arc<Inner>,
-}
-
-/// The state file's format.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct SavedState {
-    version: u32,
-    saved_at: u64,
-    #[serde(default)]
-    targets: Vec<SavedTarget>,
-    #[serde(default)]
-    overrides: Overrides,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct SavedTarget {
-    address: IpAddr,
-    check: String,
-    up: bool,
-    /// Recent results, oldest first: '1' success, '0' failure.
-    results: String,
-}
-
-/// What a state file holds, as `serve` and `explain` use it.
-pub struct SavedStates {
-    /// Seconds since the file was written.
-    pub age_secs: u64,
-    /// Probe windows, when the file is young enough to trust them.
-    pub windows: Option<HashMap<TargetKey, WindowState>>,
-    /// Forced states (always kept: an operator's decision does not expire).
-    pub overrides: Overrides,
-}
-
-impl SavedStates {
-    /// Reads a state file; a missing file is `None` silently, a broken one with a warning.
-    pub fn read(path: &Path, max_age: Duration) -> Option<SavedStates> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => {
-                warn!(
-                    "state file {}: {e}; starting without saved states",
-                    path.display()
-                );
-                return None;
-            }
-        };
-        let saved: SavedState = match serde_json::from_str(&text) {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(
-                    "state file {} is not valid ({e}); starting without saved states",
-                    path.display()
-                );
-                return None;
-            }
-        };
-        let age_secs = now_secs().saturating_sub(saved.saved_at);
-        let windows = (age_secs <= max_age.as_secs()).then(|| {
-            saved
-                .targets
-                .into_iter()
-                .map(|t| {
-                    let results = t.results.bytes().map(|b| b == b'1').collect();
-                    (
-                        TargetKey {
-                            address: t.address,
-                            check: t.check,
-                        },
-                        WindowState {
-                            is_up: t.up,
-                            results,
-                        },
-                    )
-                })
-                .collect()
-        });
-        Some(SavedStates {
-            age_secs,
-            windows,
-            overrides: saved.overrides,
-        })
-    }
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 impl Monitor {
@@ -266,9 +159,9 @@ impl Monitor {
                 state: Mutex::new(State::default()),
                 changed: Notify::new(),
                 first_round: Notify::new(),
-                limiter: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
-                settings,
-                save_error: Mutex::new(None),
+                limiter: Limiter::new(settings.max_in_flight),
+                settings: Mutex::new(settings),
+                writer: Writer::default(),
             }),
         };
         m.restore();
@@ -281,11 +174,25 @@ impl Monitor {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn settings(&self) -> HealthSettings {
+        self.inner
+            .settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The bound on probes in flight, for the probe tasks.
+    pub(super) fn limiter(&self) -> &Limiter {
+        &self.inner.limiter
+    }
+
     fn restore(&self) {
-        let Some(path) = &self.inner.settings.state_file else {
+        let settings = self.settings();
+        let Some(path) = &settings.state_file else {
             return;
         };
-        let Some(saved) = SavedStates::read(path, self.inner.settings.state_max_age) else {
+        let Some(saved) = SavedStates::read(path, settings.state_max_age) else {
             return;
         };
         let mut st = self.lock();
@@ -304,49 +211,54 @@ impl Monitor {
                 "state file {} is {} s old (max {} s): probe states not restored, forced states kept",
                 path.display(),
                 saved.age_secs,
-                self.inner.settings.state_max_age.as_secs()
+                settings.state_max_age.as_secs()
             ),
         }
     }
 
-    /// Probes the targets of `gslb`: keeps the state of targets that still exist, stops
-    /// probing removed ones, starts new ones. Call from within the tokio runtime.
-    pub fn configure(&self, gslb: &Gslb) {
-        let mut labels: BTreeMap<TargetKey, Vec<String>> = BTreeMap::new();
-        for res in &gslb.resources {
-            match &res.answers {
-                Answers::Addresses(pools) => {
-                    for p in pools {
-                        for m in &p.members {
-                            if let Some(t) = m.target {
-                                let key = key_of(gslb, t);
-                                let place = format!("{}/{}", res.name, gslb.dc_name(p.dc));
-                                let label = if m.address == key.address {
-                                    place
-                                } else {
-                                    format!("{} in {place}", m.address)
-                                };
-                                labels.entry(key).or_default().push(label);
-                            }
-                        }
-                    }
-                }
-                Answers::Cnames(list) => {
-                    for c in list {
-                        if let Some(t) = c.health {
-                            labels.entry(key_of(gslb, t)).or_default().push(format!(
-                                "{} in {}/{}",
-                                crate::wire::name::to_text(&c.target),
-                                res.name,
-                                gslb.dc_name(c.dc)
-                            ));
-                        }
-                    }
-                }
-            }
+    /// Applies reloaded `health:` settings: a new state file is written from now on (the old
+    /// one is left as it is), a new in-flight bound applies to probes that start from now on.
+    /// `state_max_age` only matters at start. Returns what changed, for the reload log.
+    pub fn update_settings(&self, new: &HealthSettings) -> Vec<String> {
+        let mut changed = Vec::new();
+        let mut cur = self
+            .inner
+            .settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if cur.state_file != new.state_file {
+            let show = |p: &Option<PathBuf>| {
+                p.as_ref()
+                    .map_or_else(|| "none".to_string(), |p| p.display().to_string())
+            };
+            changed.push(format!(
+                "health.state_file {} -> {}",
+                show(&cur.state_file),
+                show(&new.state_file)
+            ));
         }
+        if self.inner.limiter.resize(new.max_in_flight) {
+            changed.push(format!(
+                "health.max_in_flight {} -> {}",
+                cur.max_in_flight, new.max_in_flight
+            ));
+        }
+        *cur = new.clone();
+        drop(cur);
+        if !changed.is_empty() {
+            info!("health settings changed: {}", changed.join(", "));
+        }
+        changed
+    }
+
+    /// Probes the targets of `gslb`: keeps the state of targets that still exist, stops
+    /// probing removed ones, starts new ones, and moves targets whose check changed to the
+    /// new settings (see [`CheckChange`] for what happens to their windows). Call from within
+    /// the tokio runtime.
+    pub fn configure(&self, gslb: &Gslb) {
+        let labels = member_labels(gslb);
         let mut st = self.lock();
-        let wanted: HashSet<TargetKey> = labels.keys().cloned().collect();
+        let wanted: HashSet<&TargetKey> = labels.keys().collect();
         let gone: Vec<TargetKey> = st
             .targets
             .keys()
@@ -354,42 +266,23 @@ impl Monitor {
             .cloned()
             .collect();
         for k in gone {
-            if let Some(e) = st.targets.remove(&k)
-                && let Some(t) = e.task
-            {
-                t.abort();
+            if let Some(mut e) = st.targets.remove(&k) {
+                e.stop();
             }
         }
         for (key, members) in labels {
-            let check = gslb
-                .checks
-                .iter()
-                .find(|c| c.name == key.check)
-                .cloned()
-                .expect("every target names a configured check");
+            let Some(check) = gslb.checks.iter().find(|c| c.name == key.check).cloned() else {
+                // Every target names a configured check; nothing to probe otherwise.
+                continue;
+            };
             if let Some(e) = st.targets.get_mut(&key) {
                 e.members = members;
-                if e.check != check {
-                    // Same target, new check settings: keep what we know, apply new rules,
-                    // restart its schedule.
-                    e.window = Window::restore(check.down, check.up, &e.window.snapshot());
-                    if let Some(t) = e.task.take() {
-                        t.abort();
-                    }
-                    e.check = check.clone();
-                    e.task = self.spawn_prober(&key, &check);
-                }
+                self.reconfigure(&key, e, check);
                 continue;
             }
             let restored = st.restored.remove(&key);
-            let (window, probed) = match (&check.kind, restored) {
-                (CheckKind::AlwaysUp, _) => (Window::new(check.down, check.up, true), true),
-                (CheckKind::AlwaysDown, _) => (Window::new(check.down, check.up, false), true),
-                (CheckKind::File { .. }, _) => (Window::new(check.down, check.up, true), false),
-                (_, Some(saved)) => (Window::restore(check.down, check.up, &saved), true),
-                (_, None) => (Window::new(check.down, check.up, true), false),
-            };
-            let task = self.spawn_prober(&key, &check);
+            let (window, probed) = fresh_window(&check, restored.as_ref(), true);
+            let task = schedule::spawn(self, &key, &check, FirstProbe::Now);
             st.targets.insert(
                 key,
                 Entry {
@@ -408,10 +301,7 @@ impl Monitor {
         let files: HashSet<PathBuf> = gslb
             .checks
             .iter()
-            .filter_map(|c| match &c.kind {
-                CheckKind::File { path: p } => Some(p.clone()),
-                _ => None,
-            })
+            .filter_map(|c| checks::state_file(c).map(Path::to_path_buf))
             .collect();
         let stale: Vec<PathBuf> = st
             .watchers
@@ -443,80 +333,78 @@ impl Monitor {
         self.inner.changed.notify_one();
     }
 
-    fn spawn_prober(&self, key: &TargetKey, check: &Check) -> Option<tokio::task::AbortHandle> {
-        if !matches!(
-            check.kind,
-            CheckKind::Tcp { .. } | CheckKind::Http(_) | CheckKind::Https { .. }
-        ) {
-            return None;
-        }
-        let prober = match Prober::new(check) {
-            Ok(p) => p,
-            Err(e) => {
-                warn!(
-                    "check {}: {e}; target {} not probed",
-                    check.name, key.address
-                );
-                return None;
+    /// Moves an existing target to its reloaded check.
+    fn reconfigure(&self, key: &TargetKey, e: &mut Entry, check: Check) {
+        let change = checks::change(&e.check, &check);
+        let (down, up) = (checks::down_rule(&check), checks::up_rule(&check));
+        match change {
+            CheckChange::Same => {}
+            CheckChange::Rules => {
+                // Same probe, same schedule: the results so far are judged by the new rules
+                // from the next probe on.
+                e.window = Window::restore(down, up, &e.window.snapshot());
+                e.check = check;
             }
-        };
-        let me = self.clone();
-        let key = key.clone();
-        let interval = check.interval;
-        Some(
-            tokio::spawn(async move {
-                // First probe now, then at a random phase within the interval, then every
-                // interval (never two probes of one target at once).
-                let mut next = Instant::now();
-                let phase = with_thread_rng(|r| r.below(interval.as_millis().max(1) as u64));
-                let mut first = true;
-                loop {
-                    tokio::time::sleep_until(next.into()).await;
-                    let result = {
-                        let Ok(_permit) = me.inner.limiter.acquire().await else {
-                            return;
-                        };
-                        prober.probe(key.address).await
-                    };
-                    me.record(&key, result);
-                    let scheduled = if first {
-                        first = false;
-                        next + Duration::from_millis(phase)
-                    } else {
-                        // Up to 10% early, never late: detection stays within k x interval
-                        // + timeout, and targets drift apart instead of bunching up.
-                        let jitter =
-                            with_thread_rng(|r| r.below(interval.as_millis() as u64 / 10 + 1));
-                        next + interval - Duration::from_millis(jitter)
-                    };
-                    next = scheduled.max(Instant::now());
+            CheckChange::Timing => {
+                e.window = Window::restore(down, up, &e.window.snapshot());
+                e.stop();
+                e.task = schedule::spawn(self, key, &check, FirstProbe::WithinInterval);
+                e.check = check;
+            }
+            CheckChange::Probe => {
+                // A different probe: its results so far do not count. The state is kept
+                // until the new check's first result decides it (as at start).
+                e.stop();
+                let was_up = e.window.is_up();
+                let (window, probed) = fresh_window(&check, None, was_up);
+                info!(
+                    "{} ({}): check {} changed; its window restarts",
+                    describe_target(key, &e.members),
+                    e.members.join(", "),
+                    key.check
+                );
+                e.check = check;
+                e.window = window;
+                e.probed = probed;
+                e.task = schedule::spawn(self, key, &e.check, FirstProbe::Now);
+                if e.window.is_up() != was_up {
+                    let reason =
+                        format!("check {} is now {}", key.check, checks::type_name(&e.check));
+                    e.log_change(key, reason);
                 }
-            })
-            .abort_handle(),
-        )
+            }
+        }
     }
 
-    /// Applies one probe result to a target's window.
-    fn record(&self, key: &TargetKey, result: ProbeResult) {
-        let mut st = self.lock();
-        st.results_since_save += 1;
+    /// Applies one probe result, from the probe task `task`, to a target's window. Results of
+    /// a task that was replaced or stopped meanwhile are dropped.
+    pub(super) fn record(&self, key: &TargetKey, task: u64, result: ProbeResult) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
         let Some(e) = st.targets.get_mut(key) else {
             return;
         };
+        if e.task.as_ref().map(|t| t.id) != Some(task) {
+            return;
+        }
+        st.results_since_save += 1;
         e.stats.record(&result);
         let ok = result.outcome.is_ok();
         let desc = result.outcome.describe();
         e.last_result = Some(format!("{} in {} ms", desc, result.latency.as_millis()));
         let first = !e.probed;
         e.probed = true;
+        let (down, up) = (checks::down_rule(&e.check), checks::up_rule(&e.check));
         let transition = if first {
-            // No history yet: the first result decides the initial state.
-            if ok {
-                Transition::None
-            } else {
-                e.window = Window::new(e.check.down, e.check.up, false);
-                e.window.record(false);
-                Transition::WentDown
+            // No history (a new target, or a check whose old results were dropped): the first
+            // result decides the state.
+            let was_up = e.window.is_up();
+            e.window = Window::new(down, up, ok);
+            e.window.record(ok);
+            match (was_up, ok) {
+                (true, false) => Transition::WentDown,
+                (false, true) => Transition::WentUp,
+                _ => Transition::None,
             }
         } else {
             e.window.record(ok)
@@ -524,30 +412,20 @@ impl Monitor {
         let reason = match transition {
             Transition::None => None,
             Transition::WentDown if first => Some(format!("first probe failed ({desc})")),
+            Transition::WentUp if first => Some("first probe succeeded".to_string()),
             Transition::WentDown => Some(format!(
                 "{} of last {} probes failed (last: {desc})",
-                e.window.failures_in(e.check.down.1),
-                e.check.down.1
+                e.window.failures_in(down.1),
+                down.1
             )),
             Transition::WentUp => Some(format!(
                 "{} of last {} probes succeeded",
-                e.window.successes_in(e.check.up.1),
-                e.check.up.1
+                e.window.successes_in(up.1),
+                up.1
             )),
         };
         if let Some(reason) = reason {
-            let (from, to) = if e.window.is_up() {
-                ("DOWN", "UP")
-            } else {
-                ("UP", "DOWN")
-            };
-            info!(
-                "{} ({}, check {}) {from} -> {to}: {reason}",
-                describe_target(key, &e.members),
-                e.members.join(", "),
-                key.check
-            );
-            e.last_change = Some((SystemTime::now(), reason));
+            e.log_change(key, reason);
             st.dirty = true;
             self.inner.changed.notify_one();
         }
@@ -580,30 +458,18 @@ impl Monitor {
         let mut changed = false;
         let mut became_ready = false;
         for (key, e) in st.targets.iter_mut() {
-            if !matches!(&e.check.kind, CheckKind::File { path: p } if p == path) {
+            if checks::state_file(&e.check) != Some(path) {
                 continue;
             }
             let up = states.get(&key.address).copied().unwrap_or(true);
             became_ready |= !e.probed;
             e.probed = true;
-            if e.window.is_up() != up {
-                e.window = Window::new(e.check.down, e.check.up, up);
-                let reason = format!(
-                    "marked {} in {}",
-                    if up { "up" } else { "down" },
-                    path.display()
-                );
-                info!(
-                    "{} ({}, check {}) {} -> {}: {reason}",
-                    describe_target(key, &e.members),
-                    e.members.join(", "),
-                    key.check,
-                    if up { "DOWN" } else { "UP" },
-                    if up { "UP" } else { "DOWN" }
-                );
-                e.last_change = Some((SystemTime::now(), reason));
-                changed = true;
-            }
+            let reason = format!(
+                "marked {} in {}",
+                if up { "up" } else { "down" },
+                path.display()
+            );
+            changed |= e.set_state(key, up, reason);
         }
         if changed {
             st.dirty = true;
@@ -663,13 +529,8 @@ impl Monitor {
     pub fn first_round_limit(gslb: &Gslb) -> Duration {
         gslb.checks
             .iter()
-            .filter(|c| {
-                matches!(
-                    c.kind,
-                    CheckKind::Tcp { .. } | CheckKind::Http(_) | CheckKind::Https { .. }
-                )
-            })
-            .map(|c| c.timeout)
+            .filter(|c| checks::is_probed(c))
+            .map(checks::timeout)
             .max()
             .unwrap_or(Duration::ZERO)
     }
@@ -695,113 +556,30 @@ impl Monitor {
         let mut v: Vec<TargetStatus> = st
             .targets
             .iter()
-            .map(|(k, e)| TargetStatus {
-                address: k.address,
-                check: k.check.clone(),
-                check_type: match &e.check.kind {
-                    CheckKind::Tcp { .. } => "tcp",
-                    CheckKind::Http(_) => "http",
-                    CheckKind::Https { .. } => "https",
-                    CheckKind::AlwaysUp => "always_up",
-                    CheckKind::AlwaysDown => "always_down",
-                    CheckKind::File { .. } => "file",
-                }
-                .to_string(),
-                up: e.window.is_up(),
-                forced: st.overrides.members.get(&k.address).copied(),
-                probed: e.probed,
-                failures: e.window.failures_in(e.check.down.1),
-                successes: e.window.successes_in(e.check.up.1),
-                down_rule: e.check.down,
-                up_rule: e.check.up,
-                members: e.members.clone(),
-                last_change: e.last_change.as_ref().map(|(t, r)| {
-                    (
-                        t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
-                        r.clone(),
-                    )
-                }),
-                last_result: e.last_result.clone(),
-                results: e.stats.counts().filter(|(_, n)| *n > 0).collect(),
-                latency: LatencySummary::of(&e.stats),
-                stats: e.stats.clone(),
-            })
+            .map(|(k, e)| TargetStatus::of(k, e, st.overrides.members.get(&k.address).copied()))
             .collect();
         v.sort_by(|a, b| (a.address, &a.check).cmp(&(b.address, &b.check)));
         v
     }
 
-    /// Writes the state file (atomically: a temporary file renamed over the old one).
+    /// Writes the state file (atomically: a temporary file renamed over the old one): the
+    /// windows of probed targets and the forced states.
     pub fn save(&self) {
-        let Some(path) = &self.inner.settings.state_file else {
+        let Some(path) = self.settings().state_file else {
             return;
         };
-        let saved = {
+        let (windows, overrides) = {
             let mut st = self.lock();
             st.results_since_save = 0;
-            let mut targets: Vec<SavedTarget> = st
+            let windows = st
                 .targets
                 .iter()
-                .filter(|(_, e)| {
-                    e.probed
-                        && matches!(
-                            e.check.kind,
-                            CheckKind::Tcp { .. } | CheckKind::Http(_) | CheckKind::Https { .. }
-                        )
-                })
-                .map(|(k, e)| {
-                    let w = e.window.snapshot();
-                    SavedTarget {
-                        address: k.address,
-                        check: k.check.clone(),
-                        up: w.is_up,
-                        results: w
-                            .results
-                            .iter()
-                            .map(|&r| if r { '1' } else { '0' })
-                            .collect(),
-                    }
-                })
+                .filter(|(_, e)| e.probed && checks::is_probed(&e.check))
+                .map(|(k, e)| (k.clone(), e.window.snapshot()))
                 .collect();
-            targets.sort_by(|a, b| (a.address, &a.check).cmp(&(b.address, &b.check)));
-            SavedState {
-                version: 1,
-                saved_at: now_secs(),
-                targets,
-                overrides: st.overrides.clone(),
-            }
+            (windows, st.overrides.clone())
         };
-        let text = match serde_json::to_string_pretty(&saved) {
-            Ok(t) => t,
-            Err(e) => {
-                warn!("cannot encode state: {e}");
-                return;
-            }
-        };
-        let tmp = path.with_extension("tmp");
-        let r = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
-        let mut last = self
-            .inner
-            .save_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        match r {
-            Err(e) => {
-                let e = e.to_string();
-                if last.as_deref() != Some(e.as_str()) {
-                    warn!(
-                        "cannot write state file {}: {e}; states will not survive a restart until it can be written",
-                        path.display()
-                    );
-                    *last = Some(e);
-                }
-            }
-            Ok(()) => {
-                if last.take().is_some() {
-                    info!("state file {} written again", path.display());
-                }
-            }
-        }
+        self.inner.writer.write(&path, windows, overrides);
     }
 
     /// Whether probe results arrived since the last save (the publisher saves periodically).
@@ -813,14 +591,71 @@ impl Monitor {
     pub fn shutdown(&self) {
         let mut st = self.lock();
         for e in st.targets.values_mut() {
-            if let Some(t) = e.task.take() {
-                t.abort();
-            }
+            e.stop();
         }
         for (_, h) in st.watchers.drain() {
             h.abort();
         }
     }
+}
+
+/// The window of a target that has no usable history: fixed states are known at once, file
+/// states wait for the file, saved windows are resumed, and probed targets keep
+/// `state_until_probed` until their first result. Returns the window and whether the state is
+/// known.
+fn fresh_window(
+    check: &Check,
+    saved: Option<&WindowState>,
+    state_until_probed: bool,
+) -> (Window, bool) {
+    let (down, up) = (checks::down_rule(check), checks::up_rule(check));
+    if let Some(fixed) = checks::fixed_state(check) {
+        (Window::new(down, up, fixed), true)
+    } else if checks::state_file(check).is_some() {
+        (Window::new(down, up, state_until_probed), false)
+    } else if let Some(saved) = saved {
+        (Window::restore(down, up, saved), true)
+    } else {
+        (Window::new(down, up, state_until_probed), false)
+    }
+}
+
+/// Every target of `gslb` with the members that use it ("www/msk", "192.0.2.10 in www/msk").
+fn member_labels(gslb: &Gslb) -> BTreeMap<TargetKey, Vec<String>> {
+    let mut labels: BTreeMap<TargetKey, Vec<String>> = BTreeMap::new();
+    for res in &gslb.resources {
+        match &res.answers {
+            Answers::Addresses(pools) => {
+                for p in pools {
+                    for m in &p.members {
+                        if let Some(t) = m.target {
+                            let key = key_of(gslb, t);
+                            let place = format!("{}/{}", res.name, gslb.dc_name(p.dc));
+                            let label = if m.address == key.address {
+                                place
+                            } else {
+                                format!("{} in {place}", m.address)
+                            };
+                            labels.entry(key).or_default().push(label);
+                        }
+                    }
+                }
+            }
+            Answers::Cnames(list) => {
+                for c in list {
+                    if let Some(t) = c.health {
+                        labels.entry(key_of(gslb, t)).or_default().push(format!(
+                            "{} in {}/{}",
+                            crate::wire::name::to_text(&c.target),
+                            res.name,
+                            gslb.dc_name(c.dc)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    labels
 }
 
 /// The persistent identity of a target id of `gslb`.

@@ -3,10 +3,14 @@
 //! UDP is answered by dedicated OS threads (one socket per thread with SO_REUSEPORT), so no
 //! amount of TCP or admin work can delay a UDP answer. TCP connections run as tasks on a tokio
 //! runtime with an idle timeout and a connection cap. Both read the shared snapshot; SIGHUP
-//! builds a new one and swaps it in, keeping the old one if the new configuration is invalid.
+//! (`reload`) builds a new one and swaps it in, keeping the old one if the new configuration
+//! is invalid, and says which settings only a restart can apply.
 
+mod reload;
 mod tcp;
 mod udp;
+
+pub use reload::ReloadReport;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,8 +20,9 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{error, info, warn};
+use tracing::info;
 
+use crate::admin::Live;
 use crate::config;
 use crate::health::monitor::Monitor;
 use crate::snapshot::{SharedSnapshot, Snapshot};
@@ -57,6 +62,11 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         );
     }
     let admin_addr = opts.admin.or(loaded.config.listen_admin);
+    let started = reload::Started {
+        dns: opts.listen.is_empty().then(|| listen.clone()),
+        admin: opts.admin.is_none().then_some(admin_addr),
+        udp_workers: loaded.config.server.udp_workers,
+    };
     let workers = match loaded.config.server.udp_workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -135,16 +145,22 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     );
 
     let tcp_state = Arc::new(tcp::TcpState::new(&config.limits));
+    let live = Arc::new(Live::new(config.admin_token.clone()));
+    let reloader = reload::Reloader {
+        config_path: opts.config_path.clone(),
+        started,
+        shared: shared.clone(),
+        generation: generation.clone(),
+        tcp: tcp_state.clone(),
+        monitor: monitor.clone(),
+        live: live.clone(),
+    };
     runtime.block_on(async {
         for l in tcp_listeners {
             tokio::spawn(tcp::accept_loop(l, shared.clone(), tcp_state.clone()));
         }
         if let Some(l) = admin_listener {
-            let state = crate::admin::AdminState::new(
-                shared.clone(),
-                monitor.clone(),
-                config.admin_token.clone(),
-            );
+            let state = crate::admin::AdminState::new(shared.clone(), monitor.clone(), live);
             tokio::spawn(crate::admin::serve(l, state));
         }
         tokio::spawn(publish_health(
@@ -157,9 +173,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         let mut int = signal(SignalKind::interrupt())?;
         loop {
             tokio::select! {
-                _ = hup.recv() => {
-                    reload(&opts, &listen, &shared, &generation, &tcp_state, &monitor);
-                }
+                _ = hup.recv() => reloader.reload(),
                 _ = term.recv() => { info!("SIGTERM: stopping"); break; }
                 _ = int.recv() => { info!("SIGINT: stopping"); break; }
             }
@@ -204,54 +218,6 @@ async fn publish_health(monitor: Monitor, shared: SharedSnapshot, generation: Ar
                     monitor.save();
                 }
             }
-        }
-    }
-}
-
-/// Re-reads the configuration and publishes it; on any error the running snapshot stays.
-fn reload(
-    opts: &ServeOptions,
-    listening: &[SocketAddr],
-    shared: &SharedSnapshot,
-    generation: &AtomicU64,
-    tcp: &tcp::TcpState,
-    monitor: &Monitor,
-) {
-    info!("SIGHUP: reloading {}", opts.config_path.display());
-    match config::load(&opts.config_path) {
-        Ok(loaded) => {
-            if opts.listen.is_empty() && loaded.config.listen_dns != listening {
-                warn!("listen addresses changed in the file; they take effect on restart");
-            }
-            tcp.update_limits(&loaded.config.limits);
-            // Targets that still exist keep their state; removed ones stop being probed.
-            monitor.configure(&loaded.config.gslb);
-            let zones = Arc::new(loaded.zones);
-            let config = loaded.config;
-            let mut generation_now = 0;
-            shared.rcu(|_| {
-                generation_now = generation.fetch_add(1, Ordering::Relaxed) + 1;
-                Arc::new(Snapshot::assemble(
-                    &config,
-                    zones.clone(),
-                    generation_now,
-                    monitor.states_for(&config.gslb),
-                ))
-            });
-            info!(
-                "reloaded: {} zone(s), {} resource(s), generation {generation_now}",
-                zones.len(),
-                config.gslb.resources.len()
-            );
-        }
-        Err(diags) => {
-            for d in &diags.0 {
-                error!("{d}");
-            }
-            error!(
-                "reload failed with {} error(s); still serving the previous configuration",
-                diags.len()
-            );
         }
     }
 }

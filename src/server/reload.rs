@@ -1,0 +1,232 @@
+//! Reload (SIGHUP): re-read the configuration, apply everything that can change while the
+//! server runs, and say what cannot.
+//!
+//! A reload is all or nothing for the configuration itself: the new file and every zone are
+//! validated first, and on any error the running snapshot stays (outcome `failed`, errors
+//! listed). A valid configuration replaces zones, resources, limits, checks (the prober follows
+//! them), `health:` settings and the admin token at once. What is only read at start (sockets,
+//! UDP threads) cannot follow: each such setting whose configured value differs from the
+//! running one is named in one warning line and in `/status` (`reload.needs_restart`), so an
+//! operator never believes a change is live when it is not.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tracing::{error, info, warn};
+
+use super::tcp::TcpState;
+use crate::admin::Live;
+use crate::config::{self, ServerConfig};
+use crate::health::monitor::Monitor;
+use crate::snapshot::{SharedSnapshot, Snapshot};
+
+/// What the last reload did, as `/status` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReloadReport {
+    /// The snapshot generation serving after the reload (unchanged when it failed).
+    pub generation: u64,
+    /// When the reload happened (RFC 3339, UTC).
+    pub at: String,
+    /// `ok` (the new configuration serves) or `failed` (the previous one still serves).
+    pub outcome: &'static str,
+    /// Why it failed, one entry per problem (same text as `dynadns check`).
+    pub errors: Vec<String>,
+    /// Settings whose new value is configured but not in effect until a restart.
+    pub needs_restart: Vec<&'static str>,
+}
+
+/// The settings fixed when `serve` started: bound sockets and threads.
+#[derive(Debug, Clone)]
+pub(super) struct Started {
+    /// DNS listen addresses in use; `None` when `--listen` chose them (the file's
+    /// `listen.dns` then does not apply, before or after a reload).
+    pub(super) dns: Option<Vec<SocketAddr>>,
+    /// Admin address in use; `None` when `--admin` chose it.
+    pub(super) admin: Option<Option<SocketAddr>>,
+    /// `server.udp_workers` as configured (0 = one per CPU).
+    pub(super) udp_workers: usize,
+}
+
+/// One setting that a reload cannot apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pending {
+    setting: &'static str,
+    running: String,
+    configured: String,
+}
+
+impl Started {
+    /// The settings of `new` that differ from what runs and need a restart.
+    fn pending(&self, new: &ServerConfig) -> Vec<Pending> {
+        let mut out = Vec::new();
+        if let Some(dns) = &self.dns
+            && *dns != new.listen_dns
+        {
+            out.push(Pending {
+                setting: "listen.dns",
+                running: addr_list(dns),
+                configured: addr_list(&new.listen_dns),
+            });
+        }
+        if let Some(admin) = &self.admin
+            && *admin != new.listen_admin
+        {
+            out.push(Pending {
+                setting: "listen.admin",
+                running: opt_addr(admin),
+                configured: opt_addr(&new.listen_admin),
+            });
+        }
+        if self.udp_workers != new.server.udp_workers {
+            out.push(Pending {
+                setting: "server.udp_workers",
+                running: self.udp_workers.to_string(),
+                configured: new.server.udp_workers.to_string(),
+            });
+        }
+        out
+    }
+}
+
+fn addr_list(list: &[SocketAddr]) -> String {
+    let items: Vec<String> = list.iter().map(ToString::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn opt_addr(a: &Option<SocketAddr>) -> String {
+    a.map_or_else(|| "none".to_string(), |a| a.to_string())
+}
+
+/// Everything a reload touches.
+pub(super) struct Reloader {
+    pub(super) config_path: PathBuf,
+    pub(super) started: Started,
+    pub(super) shared: SharedSnapshot,
+    pub(super) generation: Arc<AtomicU64>,
+    pub(super) tcp: Arc<TcpState>,
+    pub(super) monitor: Monitor,
+    pub(super) live: Arc<Live>,
+}
+
+impl Reloader {
+    /// Re-reads the configuration and publishes it; on any error the running snapshot stays.
+    /// The outcome is logged and kept for `/status`.
+    pub(super) fn reload(&self) {
+        info!("SIGHUP: reloading {}", self.config_path.display());
+        let report = match config::load(&self.config_path) {
+            Ok(loaded) => {
+                let pending = self.started.pending(&loaded.config);
+                if !pending.is_empty() {
+                    let what: Vec<String> = pending
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{} changed from {} to {}",
+                                p.setting, p.running, p.configured
+                            )
+                        })
+                        .collect();
+                    warn!(
+                        "reload: {}: needs a restart, still using the old value{}",
+                        what.join("; "),
+                        if pending.len() > 1 { "s" } else { "" }
+                    );
+                }
+                self.tcp.update_limits(&loaded.config.limits);
+                self.live.set_token(loaded.config.admin_token.clone());
+                self.monitor.update_settings(&loaded.config.health);
+                // Targets that still exist keep their state; removed ones stop being probed;
+                // changed checks apply their new settings.
+                self.monitor.configure(&loaded.config.gslb);
+                let zones = Arc::new(loaded.zones);
+                let config = loaded.config;
+                let mut generation_now = 0;
+                self.shared.rcu(|_| {
+                    generation_now = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+                    Arc::new(Snapshot::assemble(
+                        &config,
+                        zones.clone(),
+                        generation_now,
+                        self.monitor.states_for(&config.gslb),
+                    ))
+                });
+                info!(
+                    "reloaded: {} zone(s), {} resource(s), generation {generation_now}",
+                    zones.len(),
+                    config.gslb.resources.len()
+                );
+                ReloadReport {
+                    generation: generation_now,
+                    at: rfc3339(SystemTime::now()),
+                    outcome: "ok",
+                    errors: Vec::new(),
+                    needs_restart: pending.iter().map(|p| p.setting).collect(),
+                }
+            }
+            Err(diags) => {
+                for d in &diags.0 {
+                    error!("{d}");
+                }
+                error!(
+                    "reload failed with {} error(s); still serving the previous configuration",
+                    diags.len()
+                );
+                ReloadReport {
+                    generation: self.shared.load().generation,
+                    at: rfc3339(SystemTime::now()),
+                    outcome: "failed",
+                    errors: diags.0.iter().map(ToString::to_string).collect(),
+                    // Nothing was applied; what the running configuration still lacks was
+                    // said by the last successful reload.
+                    needs_restart: self
+                        .live
+                        .last_reload()
+                        .map(|r| r.needs_restart)
+                        .unwrap_or_default(),
+                }
+            }
+        };
+        self.live.set_reload(report);
+    }
+}
+
+/// `t` as RFC 3339 in UTC, to the second ("2026-11-27T08:30:00Z").
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_dates() {
+        let at = |s: u64| rfc3339(UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_796_215_854), "2026-12-02T12:50:54Z");
+        assert_eq!(at(4_107_542_399), "2100-02-28T23:59:59Z");
+    }
+}
