@@ -131,7 +131,7 @@ fn main() -> ExitCode {
             }
         },
         Command::ImportZone { file, origin } => {
-            match dynadns::zone::master::import_master_file(&file, &origin) {
+            match dynadns::import::import_master_file(&file, &origin) {
                 Ok(yaml) => {
                     print!("{yaml}");
                     ExitCode::SUCCESS

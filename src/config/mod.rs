@@ -5,7 +5,7 @@
 //! diagnostics. `serve` and `check` share this path, so they agree on what is valid.
 
 mod gslb;
-pub mod yaml;
+pub use crate::yaml;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -8,10 +8,10 @@ use std::path::Path;
 
 use super::rdata::{self, Rdata};
 use super::{Dynamic, Node, RRset, Zone};
-use crate::config::yaml::{self, Kind, Node as Y};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::wire::name::{from_text, is_subdomain, label_offsets, to_lower, to_text};
 use crate::wire::{rtype, type_by_name};
+use crate::yaml::{self, Kind, Node as Y};
 
 /// The resources zones may refer to with `DYNA` / `DYNC`.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,349 @@
+//! Record types, TTLs, classes and RDATA for the importer.
+//!
+//! The importer keeps RDATA in presentation form; only TXT (written as text in YAML) and the
+//! RFC 3597 generic form are decoded here. Type names come from the one record-type table in
+//! [`crate::wire`].
+
+use std::path::Path;
+
+use super::lexer::Token;
+use super::{MasterError, error_at};
+
+/// Largest TTL RFC 2181 §8 allows; larger values are almost certainly typos.
+const MAX_TTL: u64 = 0x7fff_ffff;
+
+/// Parses plain seconds or BIND-style units (`1h30m`, `2d`, `1w`) into seconds (a u32 value).
+pub(super) fn parse_duration(text: &str) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    let mut total: u64 = 0;
+    let mut number: Option<u64> = None;
+    for c in text.chars() {
+        if let Some(d) = c.to_digit(10) {
+            number = Some(
+                number
+                    .unwrap_or(0)
+                    .checked_mul(10)?
+                    .checked_add(u64::from(d))?,
+            );
+            continue;
+        }
+        let unit: u64 = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return None,
+        };
+        total = total.checked_add(number.take()?.checked_mul(unit)?)?;
+    }
+    if number.is_some() {
+        return None;
+    }
+    u32::try_from(total).ok()
+}
+
+/// Parses a record or `$TTL` TTL, rejecting values RFC 2181 §8 does not allow.
+pub(super) fn parse_ttl(text: &str) -> Result<u32, String> {
+    let ttl = parse_duration(text).ok_or_else(|| {
+        format!("bad TTL '{text}': expected seconds or a duration such as 3600, 1h30m, 2d or 1w")
+    })?;
+    if u64::from(ttl) > MAX_TTL {
+        return Err(format!("TTL {ttl} is larger than the maximum {MAX_TTL}"));
+    }
+    Ok(ttl)
+}
+
+/// `Some(true)` for class IN, `Some(false)` for another class, `None` if not a class at all.
+pub(super) fn class_kind(text: &str) -> Option<bool> {
+    let upper = text.to_ascii_uppercase();
+    if let Some(number) = upper.strip_prefix("CLASS")
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Some(number.parse::<u16>().is_ok_and(|n| n == 1));
+    }
+    match upper.as_str() {
+        "IN" => Some(true),
+        "CH" | "CS" | "HS" | "NONE" | "ANY" => Some(false),
+        _ => None,
+    }
+}
+
+/// Record types that may appear in a zone, by mnemonic.
+pub(super) const KNOWN_TYPES: &[&str] = &[
+    "A",
+    "NS",
+    "MD",
+    "MF",
+    "CNAME",
+    "SOA",
+    "MB",
+    "MG",
+    "MR",
+    "NULL",
+    "WKS",
+    "PTR",
+    "HINFO",
+    "MINFO",
+    "MX",
+    "TXT",
+    "RP",
+    "AFSDB",
+    "X25",
+    "ISDN",
+    "RT",
+    "NSAP",
+    "NSAP-PTR",
+    "SIG",
+    "KEY",
+    "PX",
+    "GPOS",
+    "AAAA",
+    "LOC",
+    "NXT",
+    "EID",
+    "NIMLOC",
+    "SRV",
+    "ATMA",
+    "NAPTR",
+    "KX",
+    "CERT",
+    "A6",
+    "DNAME",
+    "SINK",
+    "APL",
+    "DS",
+    "SSHFP",
+    "IPSECKEY",
+    "RRSIG",
+    "NSEC",
+    "DNSKEY",
+    "DHCID",
+    "NSEC3",
+    "NSEC3PARAM",
+    "TLSA",
+    "SMIMEA",
+    "HIP",
+    "NINFO",
+    "RKEY",
+    "TALINK",
+    "CDS",
+    "CDNSKEY",
+    "OPENPGPKEY",
+    "CSYNC",
+    "ZONEMD",
+    "SVCB",
+    "HTTPS",
+    "DSYNC",
+    "SPF",
+    "UINFO",
+    "UID",
+    "GID",
+    "UNSPEC",
+    "NID",
+    "L32",
+    "L64",
+    "LP",
+    "EUI48",
+    "EUI64",
+    "URI",
+    "CAA",
+    "AVC",
+    "DOA",
+    "AMTRELAY",
+    "RESINFO",
+    "WALLET",
+    "TA",
+    "DLV",
+];
+
+/// Query-only types (RFC 6895 meta-types and QTYPEs) that cannot be stored in a zone.
+pub(super) const META_TYPES: &[&str] = &["OPT", "TKEY", "TSIG", "IXFR", "AXFR", "MAILB", "MAILA"];
+
+/// Normalises a type token to the key used in YAML (`A`, `TYPE64`).
+pub(super) fn parse_type(text: &str) -> Result<String, String> {
+    let upper = text.to_ascii_uppercase();
+    if let Some(number) = upper.strip_prefix("TYPE") {
+        return number
+            .parse::<u16>()
+            .ok()
+            .filter(|_| number.bytes().all(|b| b.is_ascii_digit()))
+            .map(|n| format!("TYPE{n}"))
+            .ok_or_else(|| format!("bad type '{text}': TYPEnnn needs a number from 0 to 65535"));
+    }
+    if KNOWN_TYPES.contains(&upper.as_str()) {
+        Ok(upper)
+    } else if META_TYPES.contains(&upper.as_str()) {
+        Err(format!(
+            "{upper} is a query-only type and cannot appear in a zone"
+        ))
+    } else {
+        Err(format!(
+            "unknown record type '{text}' (use TYPEnnn for types without a mnemonic)"
+        ))
+    }
+}
+
+/// Indexes of RDATA fields that hold domain names, so relative names can be rewritten when
+/// `$ORIGIN` differs from the zone. Types not listed are passed through verbatim.
+pub(super) fn name_fields(rtype: &str, rdata: &[Token]) -> &'static [usize] {
+    match rtype {
+        "NS" | "CNAME" | "PTR" | "DNAME" | "MB" | "MD" | "MF" | "MG" | "MR" | "NSEC" => &[0],
+        "MX" | "AFSDB" | "RT" | "KX" | "LP" | "SVCB" | "HTTPS" => &[1],
+        "SRV" => &[3],
+        "SOA" | "RP" | "MINFO" | "TALINK" => &[0, 1],
+        "PX" => &[1, 2],
+        "NAPTR" => &[5],
+        "RRSIG" => &[7],
+        "IPSECKEY" if rdata.get(1).is_some_and(|t| t.text == "3") => &[3],
+        _ => &[],
+    }
+}
+
+/// A record value as it will be written in YAML.
+#[derive(Debug, Clone)]
+pub(super) enum Value {
+    /// One double-quoted string.
+    Text(String),
+    /// A TXT record of several (or empty) character-strings: a nested list.
+    Strings(Vec<String>),
+    /// RFC 3597 `\# len hex`, single-quoted.
+    Generic(String),
+}
+
+#[derive(Debug)]
+pub(super) struct Rdata {
+    pub(super) value: Value,
+    /// Comparison key for dropping duplicates.
+    pub(super) key: Vec<Vec<u8>>,
+}
+
+/// Normalises RFC 3597 `\# len hex...` to `\# len hex` with lowercase hex and no spaces.
+pub(super) fn generic_rdata(
+    file: &Path,
+    type_tok: &Token,
+    rdata: &[Token],
+) -> Result<String, MasterError> {
+    let marker = rdata.first().map_or(type_tok.end, |t| t.pos);
+    let Some((len_tok, hex_toks)) = rdata.get(1..).and_then(<[Token]>::split_first) else {
+        return Err(error_at(
+            file,
+            marker,
+            "generic RDATA '\\#' must be followed by its length",
+        ));
+    };
+    let len = len_tok
+        .text
+        .parse::<u16>()
+        .ok()
+        .filter(|_| !len_tok.quoted)
+        .map(usize::from)
+        .ok_or_else(|| {
+            error_at(
+                file,
+                len_tok.pos,
+                format!("bad generic RDATA length '{}'", len_tok.text),
+            )
+        })?;
+    let mut hex = String::new();
+    for tok in hex_toks {
+        if tok.quoted || !tok.text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(error_at(
+                file,
+                tok.pos,
+                format!("bad hex '{}' in generic RDATA", tok.text),
+            ));
+        }
+        hex.push_str(&tok.text.to_ascii_lowercase());
+    }
+    if !hex.len().is_multiple_of(2) {
+        let pos = hex_toks.last().map_or(len_tok.pos, |t| t.pos);
+        return Err(error_at(
+            file,
+            pos,
+            "odd number of hex digits in generic RDATA",
+        ));
+    }
+    if hex.len() / 2 != len {
+        return Err(error_at(
+            file,
+            len_tok.pos,
+            format!(
+                "generic RDATA length {len} does not match the {} bytes of hex that follow",
+                hex.len() / 2
+            ),
+        ));
+    }
+    Ok(if len == 0 {
+        "\\# 0".to_string()
+    } else {
+        format!("\\# {len} {hex}")
+    })
+}
+
+/// TXT/SPF: decoded character-strings, or RFC 3597 form under TYPE16/TYPE99 when any string is
+/// not UTF-8 (the YAML schema only carries text).
+pub(super) fn txt_rdata(
+    file: &Path,
+    type_tok: &Token,
+    rtype: String,
+    rdata: &[Token],
+) -> Result<(String, Rdata), MasterError> {
+    if rdata.is_empty() {
+        return Err(error_at(
+            file,
+            type_tok.end,
+            format!("{rtype} needs at least one character-string"),
+        ));
+    }
+    if let Some(long) = rdata.iter().find(|t| t.bytes.len() > 255) {
+        return Err(error_at(
+            file,
+            long.pos,
+            format!(
+                "character-string of {} bytes; the limit is 255, split it into several quoted strings",
+                long.bytes.len()
+            ),
+        ));
+    }
+    let key: Vec<Vec<u8>> = std::iter::once(b"t".to_vec())
+        .chain(rdata.iter().map(|t| t.bytes.clone()))
+        .collect();
+    let texts: Result<Vec<&str>, _> = rdata
+        .iter()
+        .map(|t| std::str::from_utf8(&t.bytes))
+        .collect();
+    if let Ok(texts) = texts {
+        let value = match texts.as_slice() {
+            [one] if !one.is_empty() => Value::Text((*one).to_string()),
+            _ => Value::Strings(texts.iter().map(|s| (*s).to_string()).collect()),
+        };
+        return Ok((rtype, Rdata { value, key }));
+    }
+    let mut wire = Vec::new();
+    for tok in rdata {
+        // Lengths are at most 255, checked above.
+        wire.push(u8::try_from(tok.bytes.len()).unwrap_or(u8::MAX));
+        wire.extend_from_slice(&tok.bytes);
+    }
+    let generic_type = if rtype == "SPF" { "TYPE99" } else { "TYPE16" };
+    let value = Value::Generic(format!("\\# {} {}", wire.len(), hex_lower(&wire)));
+    Ok((generic_type.to_string(), Rdata { value, key }))
+}
+
+/// Lowercase hex without separators, as RFC 3597 generic RDATA is normalised.
+pub(super) fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
