@@ -21,6 +21,7 @@ pub mod admin;
 pub mod answer;
 pub mod config;
 pub mod diag;
+pub mod duration;
 pub mod explain;
 pub mod geo;
 pub mod gslb;

@@ -74,6 +74,34 @@ impl Node {
     }
 }
 
+/// Reads a file that must be UTF-8 text; `what` names it in messages ("zone file").
+///
+/// A byte that is not UTF-8 is reported at its line and column (counted in characters), so
+/// the operator can find it, instead of a bare "stream did not contain valid UTF-8".
+pub fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::new(path, Pos::default(), format!("cannot read {what}: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(&bytes[..at]);
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(Diagnostic::new(
+                path,
+                Pos { line, col },
+                format!(
+                    "{what} is not valid UTF-8: byte 0x{:02x} here",
+                    bytes.get(at).copied().unwrap_or(0)
+                ),
+            )
+            .hint("save the file as UTF-8; write other bytes with escapes (\\DDD) or in RFC 3597 form '\\# LEN HEX'"))
+        }
+    }
+}
+
 /// Parses YAML text into a positioned tree; the first document only.
 pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
     let mut builder = Builder {
@@ -109,8 +137,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
 const ALIAS_EXPANSION_LIMIT: usize = 1_000_000;
 
 struct Builder {
-    /// Open collections: the node being built and its anchor id.
-    stack: Vec<(Node, usize)>,
+    /// Open collections: the node being built, its anchor id, and (for a mapping) the keys
+    /// seen so far with their line, so a duplicate is found with one hash probe instead of a
+    /// scan of every earlier key (a zone has one key per owner name: the scan was quadratic).
+    stack: Vec<(Node, usize, HashMap<String, usize>)>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     error: Option<(Pos, String)>,
@@ -141,7 +171,7 @@ impl Builder {
                     self.root = Some(node);
                 }
             }
-            Some((parent, _)) => match &mut parent.kind {
+            Some((parent, _, keys)) => match &mut parent.kind {
                 Kind::Seq(items) => items.push(node),
                 Kind::Map(entries) => {
                     // Keys and values arrive alternately; a pending key is stored with a Null
@@ -151,19 +181,19 @@ impl Builder {
                             *v = node;
                         }
                         _ => {
-                            if let Some((k, _)) = entries
-                                .iter()
-                                .find(|(k, _)| k.as_str().is_some() && k.as_str() == node.as_str())
-                                && self.error.is_none()
-                            {
-                                self.error = Some((
-                                    node.pos,
-                                    format!(
-                                        "duplicate key '{}' (first at line {})",
-                                        k.as_str().unwrap_or_default(),
-                                        k.pos.line
-                                    ),
-                                ));
+                            if let Some(key) = node.as_str() {
+                                if let Some(&first) = keys.get(key) {
+                                    if self.error.is_none() {
+                                        self.error = Some((
+                                            node.pos,
+                                            format!(
+                                                "duplicate key '{key}' (first at line {first})"
+                                            ),
+                                        ));
+                                    }
+                                } else {
+                                    keys.insert(key.to_string(), node.pos.line);
+                                }
                             }
                             entries.push((
                                 node,
@@ -210,6 +240,7 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                     kind: Kind::Seq(Vec::new()),
                 },
                 anchor,
+                HashMap::new(),
             )),
             Event::MappingStart(anchor, _) => self.stack.push((
                 Node {
@@ -217,9 +248,10 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                     kind: Kind::Map(Vec::new()),
                 },
                 anchor,
+                HashMap::new(),
             )),
             Event::SequenceEnd | Event::MappingEnd => {
-                if let Some((node, anchor)) = self.stack.pop() {
+                if let Some((node, anchor, _)) = self.stack.pop() {
                     self.finish_node(node, anchor);
                 }
             }

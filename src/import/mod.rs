@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use lexer::{Entry, Lexer, Pos, Token};
 use names::{Name, parse_name};
 use rdata::{
-    Rdata, Value, class_kind, generic_rdata, name_fields, parse_duration, parse_ttl, parse_type,
+    Rdata, Value, class_kind, generic_rdata, name_fields, parse_timer, parse_ttl, parse_type,
     txt_rdata,
 };
 
@@ -492,10 +492,19 @@ impl Importer {
                 ),
             ));
         };
-        let timer = |tok: &Token, what: &str| {
-            parse_duration(&tok.text)
-                .filter(|_| !tok.quoted)
-                .ok_or_else(|| error_at(file, tok.pos, format!("bad SOA {what} '{}'", tok.text)))
+        // Refresh, retry and expire are 32-bit intervals; the minimum is a TTL (RFC 2308 §4).
+        let timer = |tok: &Token, what: &str, max: u32| match parse_timer(&tok.text, max) {
+            Ok(v) if !tok.quoted => Ok(v),
+            Ok(_) => Err(error_at(
+                file,
+                tok.pos,
+                format!("bad SOA {what} '{}'", tok.text),
+            )),
+            Err(e) => Err(error_at(
+                file,
+                tok.pos,
+                format!("bad SOA {what} '{}': {e}", tok.text),
+            )),
         };
         let serial_value = serial
             .text
@@ -509,14 +518,14 @@ impl Importer {
                     format!("bad SOA serial '{}': expected 0 to 4294967295", serial.text),
                 )
             })?;
-        let minimum = timer(minimum, "minimum")?;
+        let minimum = timer(minimum, "minimum", crate::duration::MAX_TTL)?;
         let soa = Soa {
             primary: name_token(ctx, mname)?.0.relative_to(&self.zone),
             contact: name_token(ctx, rname)?.0.relative_to(&self.zone),
             serial: serial_value,
-            refresh: timer(refresh, "refresh")?,
-            retry: timer(retry, "retry")?,
-            expire: timer(expire, "expire")?,
+            refresh: timer(refresh, "refresh", u32::MAX)?,
+            retry: timer(retry, "retry", u32::MAX)?,
+            expire: timer(expire, "expire", u32::MAX)?,
             minimum,
             ttl: ttl
                 .or(self.default_ttl)

@@ -8,55 +8,22 @@ use std::path::Path;
 
 use super::lexer::Token;
 use super::{MasterError, error_at};
+use crate::duration::DurationError;
 
-/// Largest TTL RFC 2181 §8 allows; larger values are almost certainly typos.
-const MAX_TTL: u64 = 0x7fff_ffff;
-
-/// Parses plain seconds or BIND-style units (`1h30m`, `2d`, `1w`) into seconds (a u32 value).
-pub(super) fn parse_duration(text: &str) -> Option<u32> {
-    if text.is_empty() {
-        return None;
-    }
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().ok();
-    }
-    let mut total: u64 = 0;
-    let mut number: Option<u64> = None;
-    for c in text.chars() {
-        if let Some(d) = c.to_digit(10) {
-            number = Some(
-                number
-                    .unwrap_or(0)
-                    .checked_mul(10)?
-                    .checked_add(u64::from(d))?,
-            );
-            continue;
-        }
-        let unit: u64 = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return None,
-        };
-        total = total.checked_add(number.take()?.checked_mul(unit)?)?;
-    }
-    if number.is_some() {
-        return None;
-    }
-    u32::try_from(total).ok()
+/// Parses a record or `$TTL` TTL (seconds or `1h30m` style) with the shared
+/// [`crate::duration`] grammar, rejecting values RFC 2181 §8 does not allow.
+pub(super) fn parse_ttl(text: &str) -> Result<u32, String> {
+    crate::duration::parse_ttl(text).map_err(|e| match e {
+        DurationError::Syntax | DurationError::NotWholeSeconds => format!(
+            "bad TTL '{text}': expected seconds or a duration such as 3600, 1h30m, 2d or 1w"
+        ),
+        DurationError::OutOfRange { .. } => format!("TTL '{text}' is {e} (RFC 2181 §8)"),
+    })
 }
 
-/// Parses a record or `$TTL` TTL, rejecting values RFC 2181 §8 does not allow.
-pub(super) fn parse_ttl(text: &str) -> Result<u32, String> {
-    let ttl = parse_duration(text).ok_or_else(|| {
-        format!("bad TTL '{text}': expected seconds or a duration such as 3600, 1h30m, 2d or 1w")
-    })?;
-    if u64::from(ttl) > MAX_TTL {
-        return Err(format!("TTL {ttl} is larger than the maximum {MAX_TTL}"));
-    }
-    Ok(ttl)
+/// An SOA timer: whole seconds up to `max`, units allowed.
+pub(super) fn parse_timer(text: &str, max: u32) -> Result<u32, DurationError> {
+    crate::duration::parse_seconds(text, max)
 }
 
 /// `Some(true)` for class IN, `Some(false)` for another class, `None` if not a class at all.

@@ -160,45 +160,9 @@ pub fn unescape(token: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Parses a duration: plain seconds or units `s m h d w` (`1h30m`).
+/// Parses a time field (SOA timers): plain seconds or units `s m h d w` (`1h30m`), 32 bits.
 pub fn parse_ttl(s: &str) -> Result<u32, String> {
-    if s.is_empty() {
-        return Err("empty time value".into());
-    }
-    if let Ok(v) = s.parse::<u32>() {
-        return Ok(v);
-    }
-    let mut total: u64 = 0;
-    let mut num: Option<u64> = None;
-    for c in s.chars() {
-        if let Some(d) = c.to_digit(10) {
-            num = Some(num.unwrap_or(0) * 10 + u64::from(d));
-            if num > Some(u64::from(u32::MAX)) {
-                return Err(format!("time value '{s}' is too large"));
-            }
-        } else {
-            let mult = match c.to_ascii_lowercase() {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86400,
-                'w' => 604800,
-                _ => {
-                    return Err(format!(
-                        "'{s}' is not a time value (use seconds or 1h30m style)"
-                    ));
-                }
-            };
-            let n = num
-                .take()
-                .ok_or_else(|| format!("'{s}' is not a time value"))?;
-            total += n * mult;
-        }
-    }
-    if let Some(n) = num {
-        total += n;
-    }
-    u32::try_from(total).map_err(|_| format!("time value '{s}' is too large"))
+    crate::duration::parse_seconds(s, u32::MAX).map_err(|e| format!("'{s}' is {e}"))
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
