@@ -7,7 +7,10 @@
 //! by YAML type guessing.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
 use std::path::Path;
+
+use rustc_hash::FxHasher;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
 
@@ -137,14 +140,41 @@ pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
 const ALIAS_EXPANSION_LIMIT: usize = 1_000_000;
 
 struct Builder {
-    /// Open collections: the node being built, its anchor id, and (for a mapping) the keys
-    /// seen so far with their line, so a duplicate is found with one hash probe instead of a
-    /// scan of every earlier key (a zone has one key per owner name: the scan was quadratic).
-    stack: Vec<(Node, usize, HashMap<String, usize>)>,
+    /// Open collections: the node being built, its anchor id, and (for a mapping) its
+    /// [`KeyIndex`].
+    stack: Vec<(Node, usize, KeyIndex)>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     error: Option<(Pos, String)>,
     expanded: usize,
+}
+
+/// The keys of one open mapping, so a duplicate is found with one hash probe instead of a scan
+/// of every earlier key (a zone has one key per owner name: the scan made loading quadratic).
+/// It maps a key's hash to the index of its entry, 16 bytes a key instead of a copy of it.
+type KeyIndex = HashMap<u64, usize, BuildHasherDefault<FxHasher>>;
+
+/// Records `key` (about to be pushed as entry `entries.len()`) and returns the line of an
+/// earlier identical key, if any.
+fn find_key(keys: &mut KeyIndex, entries: &[(Node, Node)], key: &str) -> Option<usize> {
+    let hash = BuildHasherDefault::<FxHasher>::default().hash_one(key);
+    match keys.get(&hash) {
+        Some(&i) => {
+            let same = |k: &Node| k.as_str() == Some(key);
+            match entries.get(i) {
+                Some((k, _)) if same(k) => Some(k.pos.line),
+                // Two different keys with one hash: rare enough for a scan.
+                _ => entries
+                    .iter()
+                    .find(|(k, _)| same(k))
+                    .map(|(k, _)| k.pos.line),
+            }
+        }
+        None => {
+            keys.insert(hash, entries.len());
+            None
+        }
+    }
 }
 
 fn count_nodes(n: &Node) -> usize {
@@ -181,19 +211,14 @@ impl Builder {
                             *v = node;
                         }
                         _ => {
-                            if let Some(key) = node.as_str() {
-                                if let Some(&first) = keys.get(key) {
-                                    if self.error.is_none() {
-                                        self.error = Some((
-                                            node.pos,
-                                            format!(
-                                                "duplicate key '{key}' (first at line {first})"
-                                            ),
-                                        ));
-                                    }
-                                } else {
-                                    keys.insert(key.to_string(), node.pos.line);
-                                }
+                            if let Some(key) = node.as_str()
+                                && let Some(first) = find_key(keys, entries, key)
+                                && self.error.is_none()
+                            {
+                                self.error = Some((
+                                    node.pos,
+                                    format!("duplicate key '{key}' (first at line {first})"),
+                                ));
                             }
                             entries.push((
                                 node,
@@ -237,21 +262,28 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
             Event::SequenceStart(anchor, _) => self.stack.push((
                 Node {
                     pos,
-                    kind: Kind::Seq(Vec::new()),
+                    kind: Kind::Seq(Vec::with_capacity(1)),
                 },
                 anchor,
-                HashMap::new(),
+                KeyIndex::default(),
             )),
             Event::MappingStart(anchor, _) => self.stack.push((
                 Node {
                     pos,
-                    kind: Kind::Map(Vec::new()),
+                    kind: Kind::Map(Vec::with_capacity(1)),
                 },
                 anchor,
-                HashMap::new(),
+                KeyIndex::default(),
             )),
             Event::SequenceEnd | Event::MappingEnd => {
-                if let Some((node, anchor, _)) = self.stack.pop() {
+                if let Some((mut node, anchor, _)) = self.stack.pop() {
+                    // Most collections in a zone are one-entry maps (`{ A: 192.0.2.1 }`); without
+                    // this each would keep room for four entries.
+                    match &mut node.kind {
+                        Kind::Seq(items) => items.shrink_to_fit(),
+                        Kind::Map(entries) => entries.shrink_to_fit(),
+                        _ => {}
+                    }
                     self.finish_node(node, anchor);
                 }
             }

@@ -83,11 +83,15 @@ pub fn load_zone_text(
         diags: Diagnostics::default(),
         resources,
     };
-    let zone = l.zone(&root);
+    let collected = l.collect(&root);
+    let root_pos = root.pos;
+    // The YAML tree is as large as the zone; free it before the zone is built.
+    drop(root);
+    let zone = collected.map(|c| l.build(c));
     let failed = l.diags.has_errors();
     if zone.is_none() && !failed {
         l.diags
-            .push(Diagnostic::new(path, root.pos, "zone could not be loaded"));
+            .push(Diagnostic::new(path, root_pos, "zone could not be loaded"));
     }
     diags.extend(l.diags);
     zone.filter(|_| !failed)
@@ -103,7 +107,7 @@ struct Loader<'a> {
 struct PendingSet {
     set: RRset,
     /// The type key (`A:`), where set-wide problems are reported.
-    at: Y,
+    at: Pos,
     /// Where each record's data was written, parallel to `set.rdata`.
     positions: Vec<Pos>,
 }
@@ -111,9 +115,19 @@ struct PendingSet {
 /// Builder state for one owner name while records are collected.
 struct PendingNode {
     owner: Vec<u8>,
-    key_node: Y,
+    key_node: Pos,
     rrsets: Vec<PendingSet>,
-    dynamic: Option<(Dynamic, Y)>,
+    dynamic: Option<(Dynamic, Pos)>,
+}
+
+/// Everything read from a zone file, before the cross-name checks and the lookup structure.
+struct Collected {
+    origin: Vec<u8>,
+    origin_lower: Vec<u8>,
+    name_text: String,
+    soa: RRset,
+    negative_ttl: u32,
+    pending: Vec<PendingNode>,
 }
 
 impl PendingNode {
@@ -171,8 +185,13 @@ impl Loader<'_> {
                 } else {
                     ""
                 };
+                let unit = if units {
+                    "whole seconds"
+                } else {
+                    "a whole number"
+                };
                 self.err(n, format!("{what} '{s}' is {e}")).hint =
-                    Some(format!("write whole seconds from 0 to {max}{rfc}"));
+                    Some(format!("write {unit} from 0 to {max}{rfc}"));
                 None
             }
         }
@@ -182,7 +201,13 @@ impl Loader<'_> {
         self.seconds(n, what, MAX_TTL, true)
     }
 
-    fn zone(&mut self, root: &Y) -> Option<Zone> {
+    fn err_at(&mut self, pos: Pos, msg: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::new(self.path, pos, msg));
+        self.diags.0.last_mut().expect("just pushed")
+    }
+
+    /// Reads the top level and every owner into [`PendingNode`]s.
+    fn collect(&mut self, root: &Y) -> Option<Collected> {
         let Some(map) = root.as_map() else {
             self.err(
                 root,
@@ -242,7 +267,7 @@ impl Loader<'_> {
         let (soa, negative_ttl) = self.soa(soa_node, &origin, default_ttl)?;
 
         let mut pending: Vec<PendingNode> = Vec::new();
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
         if let Some(records) = records_node {
             match &records.kind {
                 Kind::Map(entries) => {
@@ -277,7 +302,7 @@ impl Loader<'_> {
             None => {
                 pending.push(PendingNode {
                     owner: origin.clone(),
-                    key_node: soa_node.clone(),
+                    key_node: soa_node.pos,
                     rrsets: Vec::new(),
                     dynamic: None,
                 });
@@ -289,74 +314,120 @@ impl Loader<'_> {
             0,
             PendingSet {
                 set: soa.clone(),
-                at: soa_node.clone(),
+                at: soa_node.pos,
                 positions: vec![soa_node.pos],
             },
         );
         if pending[apex_idx].get(rtype::NS).is_none() {
-            let at = pending[apex_idx].key_node.clone();
-            self.err(
-                &at,
+            let at = pending[apex_idx].key_node;
+            self.err_at(
+                at,
                 format!("zone {name_text} has no NS records at its apex"),
             )
             .hint = Some("add NS records under \"@\", e.g. \"@\": { NS: [ns1, ns2] }".into());
         }
 
+        Some(Collected {
+            origin,
+            origin_lower,
+            name_text,
+            soa,
+            negative_ttl,
+            pending,
+        })
+    }
+
+    /// Checks the rules between records and names, then moves the records into the lookup
+    /// structure (nothing is copied: a zone of millions of names is held once).
+    fn build(&mut self, c: Collected) -> Zone {
+        let Collected {
+            origin,
+            origin_lower,
+            name_text,
+            soa,
+            negative_ttl,
+            mut pending,
+        } = c;
         for p in &mut pending {
             self.drop_duplicates(p);
         }
         self.check_node_rules(&pending);
         self.check_sizes(&pending);
+        let cuts: FxHashSet<Box<[u8]>> = pending
+            .iter()
+            .filter(|p| p.get(rtype::NS).is_some())
+            .map(|p| to_lower(&p.owner).into_boxed_slice())
+            .filter(|k| **k != *origin_lower)
+            .collect();
+        self.check_occlusion(&pending, &origin_lower, &cuts);
+        // NS targets inside the zone, checked for addresses once the zone is built.
+        let ns_targets: Vec<(Pos, Box<[u8]>)> = pending
+            .iter()
+            .filter_map(|p| p.get(rtype::NS))
+            .flat_map(|ps| {
+                ps.set
+                    .rdata
+                    .iter()
+                    .filter_map(|rd| rd.target.clone())
+                    .filter(|t| is_subdomain(t, &origin_lower))
+                    .map(|t| (ps.at, t))
+            })
+            .collect();
 
         let mut nodes: FxHashMap<Box<[u8]>, Node> = FxHashMap::default();
-        nodes.reserve(pending.len() * 2);
-        for p in &pending {
-            let key = to_lower(&p.owner);
-            let node = Node {
-                owner: p.owner.clone().into_boxed_slice(),
-                rrsets: p.rrsets.iter().map(|r| r.set.clone()).collect(),
-                dynamic: p.dynamic.as_ref().map(|(d, _)| d.clone()),
-                cut: key != origin_lower && p.get(rtype::NS).is_some(),
-                occluded: false,
-            };
-            nodes.insert(key.into_boxed_slice(), node);
+        nodes.reserve(pending.len() + pending.len() / 8);
+        let mut owners: Vec<Box<[u8]>> = Vec::with_capacity(pending.len());
+        for p in pending {
+            let key = to_lower(&p.owner).into_boxed_slice();
+            let cut = cuts.contains(&key);
+            let mut rrsets: Vec<RRset> = p.rrsets.into_iter().map(|ps| ps.set).collect();
+            rrsets.shrink_to_fit();
+            owners.push(key.clone());
+            nodes.insert(
+                key,
+                Node {
+                    owner: p.owner.into_boxed_slice(),
+                    rrsets,
+                    dynamic: p.dynamic.map(|(d, _)| d),
+                    cut,
+                    occluded: false,
+                },
+            );
         }
         // Empty non-terminals: every ancestor of an owner, up to the apex, exists.
-        for p in &pending {
-            let owner = &p.owner;
+        for key in &owners {
             let mut offs = [0u8; 128];
-            let n = label_offsets(owner, &mut offs);
+            let n = label_offsets(key, &mut offs);
             for &o in &offs[1..n] {
-                let anc = &owner[o as usize..];
+                let anc = &key[o as usize..];
                 if anc.len() <= origin.len() {
                     break;
                 }
-                let key = to_lower(anc).into_boxed_slice();
-                if nodes.contains_key(&key) {
-                    // Its ancestors were added with it.
+                if nodes.contains_key(anc) {
+                    // Its ancestors are added with it.
                     break;
                 }
+                // Keep the operator's spelling of the ancestor's labels.
+                let spelled = nodes
+                    .get(key)
+                    .map(|n| n.owner[o as usize..].to_vec())
+                    .unwrap_or_else(|| anc.to_vec());
                 nodes.insert(
-                    key,
+                    anc.into(),
                     Node {
-                        owner: anc.to_vec().into_boxed_slice(),
+                        owner: spelled.into_boxed_slice(),
                         ..Default::default()
                     },
                 );
             }
         }
+        drop(owners);
         // Names below a delegation are only glue: one lookup per ancestor of each name.
-        let cuts: FxHashSet<Box<[u8]>> = nodes
-            .iter()
-            .filter(|(_, n)| n.cut)
-            .map(|(k, _)| k.clone())
-            .collect();
         if !cuts.is_empty() {
             for (k, n) in nodes.iter_mut() {
                 n.occluded = closest_ancestor_in(k, origin_lower.len(), &cuts).is_some();
             }
         }
-        self.check_occlusion(&pending, &origin_lower, &cuts);
         let zone = Zone {
             origin_labels: label_offsets(&origin_lower, &mut [0u8; 128]),
             origin: origin_lower.into_boxed_slice(),
@@ -366,8 +437,8 @@ impl Loader<'_> {
             negative_ttl,
             nodes,
         };
-        self.check_glue(&zone, &pending);
-        Some(zone)
+        self.check_glue(&zone, &ns_targets);
+        zone
     }
 
     fn soa(&mut self, n: &Y, origin: &[u8], default_ttl: u32) -> Option<(RRset, u32)> {
@@ -488,7 +559,7 @@ impl Loader<'_> {
         origin_lower: &[u8],
         default_ttl: u32,
         pending: &mut Vec<PendingNode>,
-        index: &mut HashMap<Vec<u8>, usize>,
+        index: &mut FxHashMap<Vec<u8>, usize>,
     ) {
         let Some(owner_text) = k.as_str() else {
             self.err(k, "record names must be strings");
@@ -525,14 +596,18 @@ impl Loader<'_> {
                     format!(
                         "'{owner_text}' is listed twice (it is the same name as an earlier key)"
                     ),
+                )
+                .hint = Some(
+                    "names compare without regard to case and trailing dots; merge the two entries"
+                        .into(),
                 );
                 i
             }
             None => {
                 pending.push(PendingNode {
                     owner: owner.clone(),
-                    key_node: k.clone(),
-                    rrsets: Vec::new(),
+                    key_node: k.pos,
+                    rrsets: Vec::with_capacity(map.len()),
                     dynamic: None,
                 });
                 index.insert(lower, pending.len() - 1);
@@ -570,6 +645,10 @@ impl Loader<'_> {
                 self.err(
                     tk,
                     "the SOA is configured with the top-level 'soa:' key, not under records",
+                )
+                .hint = Some(
+                    "a zone has exactly one SOA, at its apex (RFC 1035 §5.2); put its fields in soa: { ... }"
+                        .into(),
                 );
                 continue;
             }
@@ -615,13 +694,13 @@ impl Loader<'_> {
                 }
                 _ => (owner_ttl, tv),
             };
+            let items = data.one_or_many();
             let mut set = RRset {
                 rtype: t,
                 ttl,
-                rdata: Vec::new(),
+                rdata: Vec::with_capacity(items.len()),
             };
-            let mut positions = Vec::new();
-            let items = data.one_or_many();
+            let mut positions = Vec::with_capacity(items.len());
             if items.is_empty() {
                 self.err(data, format!("{tname} has no data"));
                 continue;
@@ -644,7 +723,7 @@ impl Loader<'_> {
             } else {
                 pending[idx].rrsets.push(PendingSet {
                     set,
-                    at: tk.clone(),
+                    at: tk.pos,
                     positions,
                 });
             }
@@ -772,10 +851,11 @@ impl Loader<'_> {
             Dynamic::Cname { resource: index }
         };
         if node.dynamic.is_some() {
-            self.err(tk, "a name can have only one of DYNA and DYNC");
+            self.err(tk, "a name can have only one of DYNA and DYNC").hint =
+                Some("DYNA answers addresses, DYNC a CNAME (RFC 1034 §3.6.2: nothing beside a CNAME); keep one".into());
             return;
         }
-        node.dynamic = Some((d, tk.clone()));
+        node.dynamic = Some((d, tk.pos));
     }
 
     /// Drops records identical to an earlier one of the same set, with a warning for each
@@ -828,7 +908,7 @@ impl Loader<'_> {
             ] {
                 if let Some(ps) = p.get(t).filter(|ps| ps.set.rdata.len() > 1) {
                     let name = type_label(t);
-                    let pos = ps.positions.get(1).copied().unwrap_or(ps.at.pos);
+                    let pos = ps.positions.get(1).copied().unwrap_or(ps.at);
                     self.diags.push(
                         Diagnostic::new(
                             self.path,
@@ -849,15 +929,15 @@ impl Loader<'_> {
                         .map(|r| type_label(r.set.rtype))
                         .chain(p.dynamic.iter().map(|(d, _)| dyn_name(d).to_string()))
                         .collect();
-                    let at = ps.at.clone();
-                    self.err(&at, format!("CNAME cannot stand beside other data (this name also has {})", names.join(", ")))
+                    let at = ps.at;
+                    self.err_at(at, format!("CNAME cannot stand beside other data (this name also has {})", names.join(", ")))
                         .hint = Some("a name with a CNAME can have no other records (RFC 1034 §3.6.2, RFC 2181 §10.1); move the other records or drop the CNAME".into());
                 }
             }
             let is_apex = p.get(rtype::SOA).is_some();
             if !is_apex && let (Some(dname), Some(_)) = (p.get(rtype::DNAME), p.get(rtype::NS)) {
-                let at = dname.at.clone();
-                self.err(&at, "DNAME cannot stand beside NS below the zone apex")
+                let at = dname.at;
+                self.err_at(at, "DNAME cannot stand beside NS below the zone apex")
                     .hint = Some("a delegation point cannot also be redirected (RFC 6672 §5.3); drop the DNAME or the NS records".into());
             }
             if let Some((d, at)) = &p.dynamic {
@@ -874,8 +954,8 @@ impl Loader<'_> {
                     .collect();
                 if !conflict.is_empty() {
                     let which = dyn_name(d);
-                    self.err(
-                        at,
+                    self.err_at(
+                        *at,
                         format!(
                             "{which} cannot stand beside {} at the same name",
                             conflict.join(", ")
@@ -903,9 +983,9 @@ impl Loader<'_> {
                 let size = HEADER_LEN + question + records + OPT_RR_LEN;
                 if size > MAX_MESSAGE {
                     let t = type_label(ps.set.rtype);
-                    let at = ps.at.clone();
-                    self.err(
-                        &at,
+                    let at = ps.at;
+                    self.err_at(
+                        at,
                         format!(
                             "the {t} record set of {} needs {size} bytes in a response, more than the {MAX_MESSAGE} a DNS message can hold",
                             to_text(&p.owner)
@@ -942,8 +1022,8 @@ impl Loader<'_> {
             if let Some(anc) = closest_ancestor_in(&key, origin.len() - 1, &dnames) {
                 let owner = relative(&key, origin);
                 let d = relative(anc, origin);
-                self.err(
-                    &p.key_node,
+                self.err_at(
+                    p.key_node,
                     format!("'{owner}' is below the DNAME at '{d}' and can never be answered"),
                 )
                 .hint = Some(format!(
@@ -956,8 +1036,8 @@ impl Loader<'_> {
             {
                 let owner = relative(&key, origin);
                 let c = relative(cut, origin);
-                self.err(
-                    &ns.at,
+                self.err_at(
+                    ns.at,
                     format!("NS records at '{owner}' are below the delegation at '{c}' and can never be answered"),
                 )
                 .hint = Some(format!(
@@ -969,40 +1049,33 @@ impl Loader<'_> {
 
     /// Every NS target inside the zone must have an address here, or resolvers cannot reach
     /// it; below a delegation point that address is the glue the referral needs (RFC 9471).
-    fn check_glue(&mut self, zone: &Zone, pending: &[PendingNode]) {
-        for p in pending {
-            for ps in &p.rrsets {
-                if ps.set.rtype != rtype::NS {
-                    continue;
-                }
-                for rd in &ps.set.rdata {
-                    let Some(target) = rd.target.as_deref() else {
-                        continue;
-                    };
-                    if !zone.contains(target) {
-                        continue;
-                    }
-                    let has_address = zone.node(target).is_some_and(|n| {
-                        n.get(rtype::A).is_some()
-                            || n.get(rtype::AAAA).is_some()
-                            || matches!(n.dynamic, Some(Dynamic::Addresses { .. }))
-                    });
-                    if !has_address {
-                        let below_cut = matches!(
-                            zone.lookup(target, rtype::A),
-                            super::Lookup::Referral(_)
-                        );
-                        let why = if below_cut {
-                            "it is at or below a delegation point, so the referral must carry its address (RFC 9471)"
-                        } else {
-                            "resolvers look its address up in this zone and would find none"
-                        };
-                        let at = ps.at.clone();
-                        self.err(&at, format!("NS target {} is inside the zone but has no A or AAAA record (missing glue)", to_text(target)))
-                            .hint = Some(format!("{why}; add an address for it, e.g. \"{}\": {{ A: 192.0.2.53 }}", relative(target, &zone.origin)));
-                    }
-                }
+    fn check_glue(&mut self, zone: &Zone, ns_targets: &[(Pos, Box<[u8]>)]) {
+        for (at, target) in ns_targets {
+            let has_address = zone.node(target).is_some_and(|n| {
+                n.get(rtype::A).is_some()
+                    || n.get(rtype::AAAA).is_some()
+                    || matches!(n.dynamic, Some(Dynamic::Addresses { .. }))
+            });
+            if has_address {
+                continue;
             }
+            let below_cut = matches!(zone.lookup(target, rtype::A), super::Lookup::Referral(_));
+            let why = if below_cut {
+                "it is at or below a delegation point, so the referral must carry its address (RFC 9471)"
+            } else {
+                "resolvers look its address up in this zone and would find none"
+            };
+            self.err_at(
+                *at,
+                format!(
+                    "NS target {} is inside the zone but has no A or AAAA record (missing glue)",
+                    to_text(target)
+                ),
+            )
+            .hint = Some(format!(
+                "{why}; add an address for it, e.g. \"{}\": {{ A: 192.0.2.53 }}",
+                relative(target, &zone.origin)
+            ));
         }
     }
 }
