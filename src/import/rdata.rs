@@ -9,6 +9,7 @@ use std::path::Path;
 use super::lexer::Token;
 use super::{MasterError, error_at};
 use crate::duration::DurationError;
+use crate::wire::{Field, record_type, type_by_name};
 
 /// Parses a record or `$TTL` TTL (seconds or `1h30m` style) with the shared
 /// [`crate::duration`] grammar, rejecting values RFC 2181 §8 does not allow.
@@ -42,135 +43,58 @@ pub(super) fn class_kind(text: &str) -> Option<bool> {
     }
 }
 
-/// Record types that may appear in a zone, by mnemonic.
-pub(super) const KNOWN_TYPES: &[&str] = &[
-    "A",
-    "NS",
-    "MD",
-    "MF",
-    "CNAME",
-    "SOA",
-    "MB",
-    "MG",
-    "MR",
-    "NULL",
-    "WKS",
-    "PTR",
-    "HINFO",
-    "MINFO",
-    "MX",
-    "TXT",
-    "RP",
-    "AFSDB",
-    "X25",
-    "ISDN",
-    "RT",
-    "NSAP",
-    "NSAP-PTR",
-    "SIG",
-    "KEY",
-    "PX",
-    "GPOS",
-    "AAAA",
-    "LOC",
-    "NXT",
-    "EID",
-    "NIMLOC",
-    "SRV",
-    "ATMA",
-    "NAPTR",
-    "KX",
-    "CERT",
-    "A6",
-    "DNAME",
-    "SINK",
-    "APL",
-    "DS",
-    "SSHFP",
-    "IPSECKEY",
-    "RRSIG",
-    "NSEC",
-    "DNSKEY",
-    "DHCID",
-    "NSEC3",
-    "NSEC3PARAM",
-    "TLSA",
-    "SMIMEA",
-    "HIP",
-    "NINFO",
-    "RKEY",
-    "TALINK",
-    "CDS",
-    "CDNSKEY",
-    "OPENPGPKEY",
-    "CSYNC",
-    "ZONEMD",
-    "SVCB",
-    "HTTPS",
-    "DSYNC",
-    "SPF",
-    "UINFO",
-    "UID",
-    "GID",
-    "UNSPEC",
-    "NID",
-    "L32",
-    "L64",
-    "LP",
-    "EUI48",
-    "EUI64",
-    "URI",
-    "CAA",
-    "AVC",
-    "DOA",
-    "AMTRELAY",
-    "RESINFO",
-    "WALLET",
-    "TA",
-    "DLV",
-];
-
-/// Query-only types (RFC 6895 meta-types and QTYPEs) that cannot be stored in a zone.
-pub(super) const META_TYPES: &[&str] = &["OPT", "TKEY", "TSIG", "IXFR", "AXFR", "MAILB", "MAILA"];
-
-/// Normalises a type token to the key used in YAML (`A`, `TYPE64`).
-pub(super) fn parse_type(text: &str) -> Result<String, String> {
+/// Normalises a type token to its number and the key used in YAML (`A`, `TYPE64`): the
+/// mnemonic as written (upper-cased), or `TYPEnnn`. Names come from the one record-type table,
+/// [`crate::wire::RECORD_TYPES`], so the importer knows exactly the types the loader knows.
+pub(super) fn parse_type(text: &str) -> Result<(u16, String), String> {
     let upper = text.to_ascii_uppercase();
-    if let Some(number) = upper.strip_prefix("TYPE") {
-        return number
+    let code = if let Some(number) = upper.strip_prefix("TYPE") {
+        number
             .parse::<u16>()
             .ok()
             .filter(|_| number.bytes().all(|b| b.is_ascii_digit()))
-            .map(|n| format!("TYPE{n}"))
-            .ok_or_else(|| format!("bad type '{text}': TYPEnnn needs a number from 0 to 65535"));
-    }
-    if KNOWN_TYPES.contains(&upper.as_str()) {
-        Ok(upper)
-    } else if META_TYPES.contains(&upper.as_str()) {
-        Err(format!(
-            "{upper} is a query-only type and cannot appear in a zone"
-        ))
+            .ok_or_else(|| format!("bad type '{text}': TYPEnnn needs a number from 0 to 65535"))?
     } else {
-        Err(format!(
-            "unknown record type '{text}' (use TYPEnnn for types without a mnemonic)"
-        ))
+        type_by_name(&upper).ok_or_else(|| {
+            format!("unknown record type '{text}' (use TYPEnnn for types without a mnemonic)")
+        })?
+    };
+    if record_type(code).is_some_and(|r| !r.stored) {
+        return Err(format!(
+            "{upper} is a query-only type and cannot appear in a zone"
+        ));
     }
+    let key = if upper.starts_with("TYPE") {
+        format!("TYPE{code}")
+    } else {
+        upper
+    };
+    Ok((code, key))
 }
 
-/// Indexes of RDATA fields that hold domain names, so relative names can be rewritten when
-/// `$ORIGIN` differs from the zone. Types not listed are passed through verbatim.
-pub(super) fn name_fields(rtype: &str, rdata: &[Token]) -> &'static [usize] {
-    match rtype {
-        "NS" | "CNAME" | "PTR" | "DNAME" | "MB" | "MD" | "MF" | "MG" | "MR" | "NSEC" => &[0],
-        "MX" | "AFSDB" | "RT" | "KX" | "LP" | "SVCB" | "HTTPS" => &[1],
-        "SRV" => &[3],
-        "SOA" | "RP" | "MINFO" | "TALINK" => &[0, 1],
-        "PX" => &[1, 2],
-        "NAPTR" => &[5],
-        "RRSIG" => &[7],
-        "IPSECKEY" if rdata.get(1).is_some_and(|t| t.text == "3") => &[3],
-        _ => &[],
+/// Indexes of RDATA tokens that hold domain names, so relative names can be rewritten when
+/// `$ORIGIN` differs from the zone: read from the type's field layout, up to the first field
+/// that takes the rest of the tokens.
+pub(super) fn name_fields(code: u16) -> Vec<usize> {
+    let Some(fields) = record_type(code).and_then(|r| r.fields) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        match f {
+            Field::Name | Field::NameNoCompress | Field::PlainName | Field::MailName => {
+                out.push(i);
+            }
+            Field::CharStrings
+            | Field::RestString
+            | Field::RestHex
+            | Field::RestBase64
+            | Field::Loc
+            | Field::SvcParams => break,
+            _ => {}
+        }
     }
+    out
 }
 
 /// A record value as it will be written in YAML.

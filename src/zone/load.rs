@@ -652,10 +652,7 @@ impl Loader<'_> {
                 );
                 continue;
             }
-            if matches!(
-                t,
-                rtype::OPT | rtype::AXFR | rtype::IXFR | rtype::ANY | rtype::MAILA | rtype::MAILB
-            ) {
+            if crate::wire::record_type(t).is_some_and(|r| !r.stored) {
                 self.err(
                     tk,
                     format!("{tname} is not a record type that can be stored in a zone"),
