@@ -2,9 +2,15 @@
 //!
 //! Operators migrating from BIND, NSD or Knot have their zones as master files. This module
 //! reads one (following `$INCLUDE`) and turns it into dynadns zone YAML. It keeps names and
-//! RDATA in presentation form, as written, so that the zone loader stays the single place that
-//! validates record contents; only what the YAML schema needs is interpreted here (owners,
-//! TTLs, the SOA, TXT strings, names inside RDATA, RFC 3597 generic RDATA).
+//! RDATA in presentation form, as written; only what the YAML schema needs is interpreted here
+//! (owners, TTLs, the SOA, TXT strings, names inside RDATA, RFC 3597 generic RDATA). Record
+//! types come from the shared table [`crate::wire::RECORD_TYPES`], and every record's RDATA is
+//! read with the zone loader's own parser ([`crate::zone::rdata::parse`]) before it is written,
+//! so the output always passes `dynadns check`: what the loader would refuse is an import error
+//! at the record's line and column.
+//!
+//! Layout: `lexer` (bytes → tokens), `names` (presentation names), `rdata` (types, TTLs,
+//! TXT, generic data), `writer` (the YAML); this file holds directives and RRset grouping.
 //!
 //! Deliberate simplifications, so operators are not surprised:
 //! - A record without a TTL takes the `$TTL` in effect, else the last explicit TTL seen
@@ -13,7 +19,7 @@
 //! - `$TTL` is global: one set in an included file stays in effect afterwards, whereas
 //!   `$ORIGIN` and the "previous owner" revert when an included file ends (RFC 1035 §5.1).
 //! - Types are emitted under the mnemonic as written (`TYPE1` is not folded into `A`).
-//! - Only class IN is accepted.
+//! - Only class IN is accepted; names outside the zone are refused (as `check` would).
 //! - Owners are grouped case-insensitively (first spelling wins); duplicate records are dropped
 //!   when their RDATA is identical, comparing names inside RDATA case-insensitively.
 
