@@ -4,13 +4,29 @@
 //! an operator has to open, what is wrong, and (where we can tell) what to do about it. Loaders
 //! collect all problems of a run instead of stopping at the first, so one `dynadns check`
 //! shows everything that needs fixing.
+//!
+//! A diagnostic is an error (the configuration is refused) or a warning (something was
+//! corrected or is suspicious, e.g. a duplicate record that was dropped): `check` prints
+//! warnings but still succeeds, and `serve`/reload go ahead.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// The configuration cannot be used.
+    #[default]
+    Error,
+    /// Worth fixing, but the configuration loads (the problem was corrected on the fly).
+    Warning,
+}
+
 /// One problem in one file, pointing at the exact place to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
     /// File the problem is in, as the operator named it (relative paths stay relative).
     pub file: PathBuf,
     /// 1-based line; 0 when the problem is about the file as a whole.
@@ -27,12 +43,26 @@ impl Diagnostic {
     /// A problem at a position in a file.
     pub fn new(file: &Path, pos: Pos, message: impl Into<String>) -> Self {
         Diagnostic {
+            severity: Severity::Error,
             file: file.to_path_buf(),
             line: pos.line,
             col: pos.col,
             message: message.into(),
             hint: None,
         }
+    }
+
+    /// A warning at a position in a file: reported, but loading goes ahead.
+    pub fn warning(file: &Path, pos: Pos, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::new(file, pos, message)
+        }
+    }
+
+    /// Whether this diagnostic refuses the configuration.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 
     /// Adds advice on how to fix the problem.
@@ -44,12 +74,16 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
         if self.line == 0 {
-            write!(f, "{}: error: {}", self.file.display(), self.message)?;
+            write!(f, "{}: {level}: {}", self.file.display(), self.message)?;
         } else {
             write!(
                 f,
-                "{}:{}:{}: error: {}",
+                "{}:{}:{}: {level}: {}",
                 self.file.display(),
                 self.line,
                 self.col,
@@ -72,7 +106,7 @@ pub struct Pos {
     pub col: usize,
 }
 
-/// All problems found while loading a configuration; loading fails when it is not empty.
+/// All problems found while loading a configuration; loading fails when any is an error.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
@@ -82,14 +116,34 @@ impl Diagnostics {
         self.0.push(d);
     }
 
-    /// Whether nothing went wrong.
+    /// Whether nothing at all was reported (no errors and no warnings).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    /// Number of problems found.
+    /// Number of diagnostics, errors and warnings together.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Whether loading must fail.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    /// Number of errors (what makes `check` exit 1).
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Number of warnings.
+    pub fn warning_count(&self) -> usize {
+        self.0.len() - self.error_count()
+    }
+
+    /// Adds every diagnostic of another list.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
     }
 }
 

@@ -2,10 +2,11 @@
 //!
 //! How the modules fit together (data flows one way, top to bottom):
 //!
-//! - [`config`]: `dynadns.yaml` and its YAML tree with positions → validated settings; every
+//! - [`yaml`]: the YAML tree with positions that `config` and `zone` both read.
+//! - [`config`]: `dynadns.yaml` → validated settings; every
 //!   mistake is a [`diag::Diagnostic`] naming file, line and column.
 //! - [`zone`]: zone files → [`zone::Zone`] (owner map, RR sets, wildcard/delegation/ENT flags)
-//!   and the RFC 1034 lookup; also the master-file importer.
+//!   and the RFC 1034 lookup; [`import`] turns an RFC 1035 master file into zone YAML.
 //! - [`gslb`]: resources (pools, routes, answer policies) compiled against health states, and
 //!   the per-query selection; [`geo`] orders datacenters for a client; [`health`] holds states.
 //! - [`snapshot`]: the immutable [`snapshot::Snapshot`] the query path reads through `arc-swap`.
@@ -20,11 +21,14 @@ pub mod admin;
 pub mod answer;
 pub mod config;
 pub mod diag;
+pub mod duration;
 pub mod explain;
 pub mod geo;
 pub mod gslb;
 pub mod health;
+pub mod import;
 pub mod server;
 pub mod snapshot;
 pub mod wire;
+pub mod yaml;
 pub mod zone;

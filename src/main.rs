@@ -91,8 +91,12 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Check { config } => match dynadns::config::load(&config) {
-            Ok(loaded) => {
+        Command::Check { config } => match dynadns::config::load_with_warnings(&config) {
+            Ok((loaded, warnings)) => {
+                if !warnings.is_empty() {
+                    eprintln!("{warnings}");
+                    eprintln!("{} warning(s)", warnings.len());
+                }
                 let records: usize = loaded
                     .zones
                     .iter()
@@ -110,7 +114,10 @@ fn main() -> ExitCode {
             }
             Err(diags) => {
                 eprintln!("{diags}");
-                eprintln!("{} error(s)", diags.len());
+                match diags.warning_count() {
+                    0 => eprintln!("{} error(s)", diags.error_count()),
+                    w => eprintln!("{} error(s), {w} warning(s)", diags.error_count()),
+                }
                 ExitCode::FAILURE
             }
         },
@@ -131,7 +138,7 @@ fn main() -> ExitCode {
             }
         },
         Command::ImportZone { file, origin } => {
-            match dynadns::zone::master::import_master_file(&file, &origin) {
+            match dynadns::import::import_master_file(&file, &origin) {
                 Ok(yaml) => {
                     print!("{yaml}");
                     ExitCode::SUCCESS

@@ -5,7 +5,7 @@
 //! diagnostics. `serve` and `check` share this path, so they agree on what is valid.
 
 mod gslb;
-pub mod yaml;
+pub use crate::yaml;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -221,22 +221,10 @@ pub(crate) fn did_you_mean<'a>(
     near_miss(word, candidates).map_or_else(String::new, |c| format!("did you mean '{c}'? "))
 }
 
-/// Parses a duration such as `2s`, `500ms`, `1m`, `1h` (a bare number is seconds).
+/// Parses a duration such as `2s`, `500ms`, `1m`, `1h` (a bare number is seconds); the
+/// grammar is the one of [`crate::duration`], shared with zone files.
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let v: f64 = num.parse().ok()?;
-    let secs = match unit {
-        "ms" => v / 1000.0,
-        "s" => v,
-        "m" => v * 60.0,
-        "h" => v * 3600.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    crate::duration::parse_duration(s).ok()
 }
 
 /// Loader state: the file being read and the problems found so far.
@@ -339,15 +327,25 @@ impl Ctx<'_> {
 }
 
 /// Reads the server file and every zone it names. Relative paths in the file are relative to
-/// the file's directory.
+/// the file's directory. Warnings (problems corrected on the fly, like duplicate records) do
+/// not fail the load; they are logged (`serve`, reload). `check` uses [`load_with_warnings`].
 pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::new(
-            path,
-            Pos::default(),
-            format!("cannot read configuration: {e}"),
-        )
-        .hint("pass the file with -c, or run from the directory holding dynadns.yaml")
+    let (loaded, warnings) = load_with_warnings(path)?;
+    for w in &warnings.0 {
+        tracing::warn!("{w}");
+    }
+    Ok(loaded)
+}
+
+/// As [`load`], returning the warnings instead of logging them. On failure the diagnostics
+/// hold the errors and the warnings, in file order.
+pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnostics> {
+    let text = yaml::read_text(path, "configuration").map_err(|d| {
+        if d.line == 0 {
+            d.hint("pass the file with -c, or run from the directory holding dynadns.yaml")
+        } else {
+            d
+        }
     })?;
     let root = yaml::parse(&text, path)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -514,10 +512,10 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     cx.diags
         .0
         .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
-    if cx.diags.is_empty() {
-        Ok(Loaded { config, zones })
-    } else {
+    if cx.diags.has_errors() {
         Err(cx.diags)
+    } else {
+        Ok((Loaded { config, zones }, cx.diags))
     }
 }
 
@@ -549,22 +547,19 @@ fn load_zones(config: &ServerConfig, diags: &mut Diagnostics) -> ZoneSet {
     files.sort();
     let mut seen: HashMap<Box<[u8]>, PathBuf> = HashMap::new();
     for file in files {
-        match load_zone_file(&file, &config.resources) {
-            Ok(zone) => {
-                if let Some(first) = seen.get(&zone.origin) {
-                    diags.push(
-                        Diagnostic::new(&file, Pos { line: 1, col: 1 }, format!("zone {} is already defined in {}", zone.name, first.display()))
-                            .hint("each zone must be defined in exactly one file; remove or rename one of them"),
-                    );
-                    continue;
-                }
-                seen.insert(zone.origin.clone(), file.clone());
-                set.insert(zone);
+        if let Some(zone) = load_zone_file(&file, &config.resources, diags) {
+            if let Some(first) = seen.get(&zone.origin) {
+                diags.push(
+                    Diagnostic::new(&file, Pos { line: 1, col: 1 }, format!("zone {} is already defined in {}", zone.name, first.display()))
+                        .hint("each zone must be defined in exactly one file; remove or rename one of them"),
+                );
+                continue;
             }
-            Err(d) => diags.0.extend(d.0),
+            seen.insert(zone.origin.clone(), file.clone());
+            set.insert(zone);
         }
     }
-    if set.is_empty() && diags.is_empty() {
+    if set.is_empty() && !diags.has_errors() {
         diags.push(
             Diagnostic::new(&config.path, Pos::default(), format!("no zone files (*.yaml) in {}", dir.display()))
                 .hint("create one, e.g. zones/example.com.yaml, or convert a zone file with `dynadns import-zone`"),

@@ -47,7 +47,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             eprintln!("{diags}");
             anyhow::bail!(
                 "{} error(s) in the configuration; not starting",
-                diags.len()
+                diags.error_count()
             );
         }
     };

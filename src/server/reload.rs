@@ -173,7 +173,7 @@ impl Reloader {
                 }
                 error!(
                     "reload failed with {} error(s); still serving the previous configuration",
-                    diags.len()
+                    diags.error_count()
                 );
                 ReloadReport {
                     generation: self.shared.load().generation,

@@ -8,7 +8,6 @@
 //! probes walking down from the apex.
 
 pub mod load;
-pub mod master;
 pub mod rdata;
 
 use rustc_hash::FxHashMap;

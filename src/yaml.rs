@@ -7,7 +7,10 @@
 //! by YAML type guessing.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
 use std::path::Path;
+
+use rustc_hash::FxHasher;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
 
@@ -74,6 +77,34 @@ impl Node {
     }
 }
 
+/// Reads a file that must be UTF-8 text; `what` names it in messages ("zone file").
+///
+/// A byte that is not UTF-8 is reported at its line and column (counted in characters), so
+/// the operator can find it, instead of a bare "stream did not contain valid UTF-8".
+pub fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::new(path, Pos::default(), format!("cannot read {what}: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(&bytes[..at]);
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(Diagnostic::new(
+                path,
+                Pos { line, col },
+                format!(
+                    "{what} is not valid UTF-8: byte 0x{:02x} here",
+                    bytes.get(at).copied().unwrap_or(0)
+                ),
+            )
+            .hint("save the file as UTF-8; write other bytes with escapes (\\DDD) or in RFC 3597 form '\\# LEN HEX'"))
+        }
+    }
+}
+
 /// Parses YAML text into a positioned tree; the first document only.
 pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
     let mut builder = Builder {
@@ -109,12 +140,41 @@ pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
 const ALIAS_EXPANSION_LIMIT: usize = 1_000_000;
 
 struct Builder {
-    /// Open collections: the node being built and its anchor id.
-    stack: Vec<(Node, usize)>,
+    /// Open collections: the node being built, its anchor id, and (for a mapping) its
+    /// [`KeyIndex`].
+    stack: Vec<(Node, usize, KeyIndex)>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     error: Option<(Pos, String)>,
     expanded: usize,
+}
+
+/// The keys of one open mapping, so a duplicate is found with one hash probe instead of a scan
+/// of every earlier key (a zone has one key per owner name: the scan made loading quadratic).
+/// It maps a key's hash to the index of its entry, 16 bytes a key instead of a copy of it.
+type KeyIndex = HashMap<u64, usize, BuildHasherDefault<FxHasher>>;
+
+/// Records `key` (about to be pushed as entry `entries.len()`) and returns the line of an
+/// earlier identical key, if any.
+fn find_key(keys: &mut KeyIndex, entries: &[(Node, Node)], key: &str) -> Option<usize> {
+    let hash = BuildHasherDefault::<FxHasher>::default().hash_one(key);
+    match keys.get(&hash) {
+        Some(&i) => {
+            let same = |k: &Node| k.as_str() == Some(key);
+            match entries.get(i) {
+                Some((k, _)) if same(k) => Some(k.pos.line),
+                // Two different keys with one hash: rare enough for a scan.
+                _ => entries
+                    .iter()
+                    .find(|(k, _)| same(k))
+                    .map(|(k, _)| k.pos.line),
+            }
+        }
+        None => {
+            keys.insert(hash, entries.len());
+            None
+        }
+    }
 }
 
 fn count_nodes(n: &Node) -> usize {
@@ -141,7 +201,7 @@ impl Builder {
                     self.root = Some(node);
                 }
             }
-            Some((parent, _)) => match &mut parent.kind {
+            Some((parent, _, keys)) => match &mut parent.kind {
                 Kind::Seq(items) => items.push(node),
                 Kind::Map(entries) => {
                     // Keys and values arrive alternately; a pending key is stored with a Null
@@ -151,18 +211,13 @@ impl Builder {
                             *v = node;
                         }
                         _ => {
-                            if let Some((k, _)) = entries
-                                .iter()
-                                .find(|(k, _)| k.as_str().is_some() && k.as_str() == node.as_str())
+                            if let Some(key) = node.as_str()
+                                && let Some(first) = find_key(keys, entries, key)
                                 && self.error.is_none()
                             {
                                 self.error = Some((
                                     node.pos,
-                                    format!(
-                                        "duplicate key '{}' (first at line {})",
-                                        k.as_str().unwrap_or_default(),
-                                        k.pos.line
-                                    ),
+                                    format!("duplicate key '{key}' (first at line {first})"),
                                 ));
                             }
                             entries.push((
@@ -207,19 +262,28 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
             Event::SequenceStart(anchor, _) => self.stack.push((
                 Node {
                     pos,
-                    kind: Kind::Seq(Vec::new()),
+                    kind: Kind::Seq(Vec::with_capacity(1)),
                 },
                 anchor,
+                KeyIndex::default(),
             )),
             Event::MappingStart(anchor, _) => self.stack.push((
                 Node {
                     pos,
-                    kind: Kind::Map(Vec::new()),
+                    kind: Kind::Map(Vec::with_capacity(1)),
                 },
                 anchor,
+                KeyIndex::default(),
             )),
             Event::SequenceEnd | Event::MappingEnd => {
-                if let Some((node, anchor)) = self.stack.pop() {
+                if let Some((mut node, anchor, _)) = self.stack.pop() {
+                    // Most collections in a zone are one-entry maps (`{ A: 192.0.2.1 }`); without
+                    // this each would keep room for four entries.
+                    match &mut node.kind {
+                        Kind::Seq(items) => items.shrink_to_fit(),
+                        Kind::Map(entries) => entries.shrink_to_fit(),
+                        _ => {}
+                    }
                     self.finish_node(node, anchor);
                 }
             }
