@@ -465,6 +465,9 @@ fn answer_in_zone(
 
 /// Writes a DYNA answer: the records chosen by the resource, NODATA, or SERVFAIL, with the ECS
 /// scope of the decision.
+// Kept out of line: its 4 KiB index array would otherwise grow the frame of every query's
+// answer path past a page, and the stack probe that costs would be paid by static answers too.
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn dyna(
     snap: &Snapshot,
