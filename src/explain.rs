@@ -15,13 +15,11 @@ use std::sync::Arc;
 
 use crate::config::{self, ServerConfig};
 use crate::geo::parse_cidr;
-use crate::gslb::CheckKind;
 use crate::gslb::members::{V4, V6};
-use crate::gslb::pick::{Dice, MAX_PICK, Rotation};
+use crate::gslb::pick::MAX_PICK;
 use crate::gslb::resolve::{ClientInfo, Lines, Outcome};
-use crate::gslb::rng::Rng;
 use crate::gslb::route::RouteKind;
-use crate::gslb::{Answers, MinUp, Resource};
+use crate::gslb::{Answers, Resource};
 use crate::health::HealthStates;
 use crate::health::initial_states;
 use crate::health::monitor::{SavedStates, key_of};
@@ -67,10 +65,7 @@ fn offline_health(config: &ServerConfig) -> (HealthStates, HashMap<u32, String>)
         health.overrides = saved.overrides;
         for t in 0..gslb.targets.len() as u32 {
             let check = &gslb.checks[gslb.targets[t as usize].check];
-            if !matches!(
-                check.kind,
-                CheckKind::Tcp { .. } | CheckKind::Http(_) | CheckKind::Https { .. }
-            ) {
+            if !crate::health::checks::is_probed(check) {
                 continue;
             }
             let note = match saved.windows.as_ref().and_then(|w| w.get(&key_of(gslb, t))) {
@@ -268,10 +263,7 @@ fn explain_resource(
         res.ttl,
         res.degraded_ttl,
         res.check.as_deref().unwrap_or("none: always up"),
-        match res.min_up {
-            MinUp::Count(n) => n.to_string(),
-            MinUp::Percent(p) => format!("{p}%"),
-        },
+        res.min_up,
         res.when_all_down,
         res.members
     );
@@ -331,13 +323,8 @@ fn explain_resource(
     // The server's own decision function, with a recording tracer and fixed dice (rotation at
     // the first group; random choices are one possible outcome).
     let mut lines = Lines::default();
-    let mut rng = Rng::seeded(0x5eed);
-    let mut dice = Dice {
-        rng: &mut rng,
-        rotation: Rotation::Fixed(0),
-    };
     let mut picked = [0u32; MAX_PICK];
-    let d = resolver.resolve(family, client, &mut dice, &mut picked, &mut lines);
+    let d = resolver.resolve_repeatable(family, client, 0, 0x5eed, &mut picked, &mut lines);
     for l in &lines.0 {
         let _ = writeln!(out, "decision: {l}");
     }

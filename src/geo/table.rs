@@ -225,27 +225,15 @@ mod tests {
         )
     }
 
-    /// The scope must be the widest block around the address in which every address gets the
-    /// same rule: checked against a brute force over a small space.
+    /// The scope by definition: the shortest prefix of `addr` whose block holds no range
+    /// boundary, i.e. lies inside one range (adjacent ranges always differ in rule).
     fn brute_scope(t: &RangeTable<u32>, addr: u32) -> u8 {
-        let rule = t.lookup(addr).rule;
-        for len in 0..=32u8 {
-            let lo = addr.mask(len);
-            let hi = addr.block_end(len);
-            // Sample the block's edges and the range boundaries inside it.
-            let uniform = t
-                .starts
-                .iter()
-                .copied()
-                .filter(|&s| s > lo && s <= hi)
-                .all(|_| false)
-                && t.lookup(lo).rule == rule
-                && t.lookup(hi).rule == rule;
-            if uniform {
-                return len;
-            }
-        }
-        32
+        (0..=32u8)
+            .find(|&len| {
+                let (lo, hi) = (addr.mask(len), addr.block_end(len));
+                !t.starts.iter().any(|&s| s > lo && s <= hi)
+            })
+            .unwrap_or(32)
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! group order, so one member going down changes the answers of its own group only, and a
 //! client kept on a group by `client_hash` keeps it across reloads and unrelated failures.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
 use super::{Answers, DcId, Force, Gslb, MembersMode, MinUp, Overrides, Resource};
@@ -118,17 +120,16 @@ pub fn partition(members: &[Candidate], subpools: u32, seed: u64) -> (Vec<u32>, 
             members[i].rdata,
         )
     });
-    let mut load = vec![(0u64, 0usize); n];
+    // The lightest group so far (weight, then member count, then lowest index) at the top.
+    let mut load: BinaryHeap<Reverse<(u64, usize, usize)>> =
+        (0..n).map(|g| Reverse((0, 0, g))).collect();
     let mut group_of = vec![0u32; members.len()];
     for i in order {
-        let (g, _) = load
-            .iter()
-            .enumerate()
-            .min_by_key(|(g, (w, count))| (*w, *count, *g))
-            .unwrap_or((0, &(0, 0)));
-        load[g].0 += u64::from(members[i].weight);
-        load[g].1 += 1;
+        let Some(Reverse((w, count, g))) = load.pop() else {
+            break;
+        };
         group_of[i] = g as u32;
+        load.push(Reverse((w + u64::from(members[i].weight), count + 1, g)));
     }
     (group_of, n)
 }

@@ -284,6 +284,15 @@ pub struct GeoMap {
     pub networks: crate::geo::PrefixMap<Vec<DcId>>,
 }
 
+impl std::fmt::Display for MinUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MinUp::Count(n) => write!(f, "{n}"),
+            MinUp::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
 impl std::fmt::Display for WhenAllDown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

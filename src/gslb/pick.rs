@@ -28,7 +28,7 @@ pub struct Dice<'a> {
     pub rotation: Rotation,
 }
 
-/// Chooses the group an answer comes from (`None` when there is only one).
+/// Chooses the group an answer comes from (0 when there is only one).
 pub fn choose_group(
     set: &MemberSet,
     policy: &AnswerPolicy,

@@ -11,11 +11,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::members::{Candidate, MemberSet, ResourceView, V4, compile};
-use super::pick::{Dice, choose_group, sample};
+use super::pick::{Dice, Rotation, choose_group, sample};
+use super::rng::Rng;
 use super::route::all::AllRoute;
 use super::route::geo::{GeoRoute, GeoTable};
 use super::route::order::OrderRoute;
-use super::route::{AnyRoute, RouteKind, RouteMatch, Routed, Routing};
+use super::route::{AnyRoute, RouteKind, RouteMatch, Routing};
 use super::{
     AnswerPolicy, Answers, DcId, Gslb, MinUp, Overrides, Pick, Resource, Route, WhenAllDown,
 };
@@ -153,13 +154,13 @@ impl<'r> Decision<'r> {
 /// Datacenter names, shared by every resolver of a configuration (trace lines only).
 pub type DcNames = Arc<[Box<str>]>;
 
-/// A resource compiled for one snapshot.
-#[derive(Debug, Clone)]
-pub struct Resolver {
+/// What a resource's decisions need from the configuration: built once per load or reload and
+/// shared (`Arc`) by the resolvers of every snapshot until the next one, so a health change
+/// recompiles only the members.
+#[derive(Debug)]
+struct Plan {
     /// Index of the resource (its round-robin counters are per resource).
-    pub index: usize,
-    /// Resource name.
-    pub name: Box<str>,
+    index: usize,
     ttl: u32,
     degraded_ttl: u32,
     route: AnyRoute,
@@ -170,14 +171,21 @@ pub struct Resolver {
     max_answers: usize,
     /// DYNC targets by pool index; empty for DYNA.
     cnames: Box<[Box<[u8]>]>,
-    /// Members and pools compiled against health.
-    pub view: ResourceView,
+    /// Datacenter names, for trace lines only.
     names: DcNames,
 }
 
+/// A resource compiled for one snapshot: its plan and its members against the health states.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    plan: Arc<Plan>,
+    /// Members and pools compiled against health.
+    pub view: ResourceView,
+}
+
 impl Resolver {
-    /// Compiles resource `index` of `gslb` with `route` (answers capped at `max_answers`) against the health in `is_up` and
-    /// `overrides`.
+    /// Compiles resource `index` of `gslb` with `route` (answers capped at `max_answers`)
+    /// against the health in `is_up` and `overrides`.
     pub fn compile(
         gslb: &Gslb,
         index: usize,
@@ -188,9 +196,8 @@ impl Resolver {
         overrides: &Overrides,
     ) -> Resolver {
         let res: &Resource = &gslb.resources[index];
-        Resolver {
+        let plan = Plan {
             index,
-            name: res.name.as_str().into(),
             ttl: res.ttl,
             degraded_ttl: res.degraded_ttl,
             route,
@@ -202,12 +209,15 @@ impl Resolver {
                 Answers::Cnames(list) => list.iter().map(|c| c.target.clone()).collect(),
                 Answers::Addresses(_) => Box::default(),
             },
-            view: compile(gslb, res, is_up, overrides),
             names,
+        };
+        Resolver {
+            plan: Arc::new(plan),
+            view: compile(gslb, res, is_up, overrides),
         }
     }
 
-    /// The same resolver against other health states (route and policy shared).
+    /// The same resolver against other health states (the plan is shared, not copied).
     pub fn recompile(
         &self,
         gslb: &Gslb,
@@ -215,22 +225,22 @@ impl Resolver {
         overrides: &Overrides,
     ) -> Resolver {
         Resolver {
-            view: compile(gslb, &gslb.resources[self.index], is_up, overrides),
-            ..self.clone()
+            plan: self.plan.clone(),
+            view: compile(gslb, &gslb.resources[self.plan.index], is_up, overrides),
         }
     }
 
     /// The compiled route, for explain.
     pub fn route(&self) -> &AnyRoute {
-        &self.route
+        &self.plan.route
     }
 
     fn is_cname(&self) -> bool {
-        !self.cnames.is_empty()
+        !self.plan.cnames.is_empty()
     }
 
     fn dc_name(&self, dc: DcId) -> &str {
-        self.names.get(dc as usize).map_or("?", |n| n)
+        self.plan.names.get(dc as usize).map_or("?", |n| n)
     }
 
     fn names_of(&self, list: &[DcId]) -> String {
@@ -251,36 +261,29 @@ impl Resolver {
         picked: &mut [u32],
         trace: &mut impl Trace,
     ) -> Decision<'r> {
-        let routed = if self.is_cname() || self.view.has_family[family] {
-            self.route.route(client)
-        } else {
+        let mut d = Decision {
+            outcome: Outcome::NoData,
+            ttl: self.plan.ttl,
+            scope: 0,
+            degraded: false,
+            dc: None,
+            matched: RouteMatch::Static,
+            group: 0,
+        };
+        if !self.is_cname() && !self.view.has_family[family] {
+            // Nothing of this family anywhere: NODATA for everyone, whoever asks.
             trace!(
                 trace,
                 "resource has no {} members -> NODATA",
                 family_name(family)
             );
-            Routed {
-                routing: Routing::Failover(&[]),
-                scope: 0,
-                matched: RouteMatch::Static,
-            }
-        };
-        let mut d = Decision {
-            outcome: Outcome::NoData,
-            ttl: self.ttl,
-            // A client that asked with ECS source /0 opted out: its answer is for everyone.
-            scope: if client.ecs_source == Some(0) {
-                0
-            } else {
-                routed.scope
-            },
-            degraded: false,
-            dc: None,
-            matched: routed.matched,
-            group: 0,
-        };
-        if !self.is_cname() && !self.view.has_family[family] {
             return d;
+        }
+        let routed = self.plan.route.route(client);
+        d.matched = routed.matched;
+        // A client that asked with ECS source /0 opted out: its answer is for everyone.
+        if client.ecs_source != Some(0) {
+            d.scope = routed.scope;
         }
         let set = match routed.routing {
             Routing::Failover(order) => {
@@ -303,6 +306,25 @@ impl Resolver {
             self.pick(set, client, dice, picked, &mut d, trace);
         }
         d
+    }
+
+    /// [`Self::resolve`] with repeatable dice: round-robin position `rotation`, generator
+    /// seeded with `seed`. `explain` and tests use it; the answer path never does.
+    pub fn resolve_repeatable<'r>(
+        &'r self,
+        family: usize,
+        client: &ClientInfo,
+        rotation: u64,
+        seed: u64,
+        picked: &mut [u32],
+        trace: &mut impl Trace,
+    ) -> Decision<'r> {
+        let mut rng = Rng::seeded(seed);
+        let mut dice = Dice {
+            rng: &mut rng,
+            rotation: Rotation::Fixed(rotation),
+        };
+        self.resolve(family, client, &mut dice, picked, trace)
     }
 
     /// Walks `order` to the first up pool; falls back to `when_all_down`.
@@ -332,7 +354,7 @@ impl Resolver {
                 );
                 if pool.up {
                     let i = self.view.pool_of_dc[dc as usize] as usize;
-                    d.outcome = Outcome::Cname(&self.cnames[i]);
+                    d.outcome = Outcome::Cname(&self.plan.cnames[i]);
                     self.chosen(d, dc, skipped_down);
                     return None;
                 }
@@ -356,7 +378,7 @@ impl Resolver {
                 self.dc_name(dc),
                 pool.up_count,
                 pool.total,
-                min_up_text(self.min_up),
+                self.plan.min_up,
                 if usable { "up" } else { "down" }
             );
             if usable {
@@ -372,9 +394,9 @@ impl Resolver {
         d.dc = Some(dc);
         d.degraded = degraded;
         d.ttl = if degraded {
-            self.degraded_ttl
+            self.plan.degraded_ttl
         } else {
-            self.ttl
+            self.plan.ttl
         };
     }
 
@@ -393,7 +415,7 @@ impl Resolver {
                         "route: all (DYNC: first up datacenter) -> {}",
                         self.dc_name(p.dc)
                     );
-                    d.outcome = Outcome::Cname(&self.cnames[i]);
+                    d.outcome = Outcome::Cname(&self.plan.cnames[i]);
                     self.chosen(d, p.dc, i > 0);
                     return None;
                 }
@@ -422,7 +444,7 @@ impl Resolver {
         }
         d.degraded = self.view.pools.iter().any(|p| !p.up);
         if d.degraded {
-            d.ttl = self.degraded_ttl;
+            d.ttl = self.plan.degraded_ttl;
         }
         Some(set)
     }
@@ -435,7 +457,7 @@ impl Resolver {
         trace: &mut impl Trace,
     ) -> Option<&'r MemberSet> {
         d.degraded = true;
-        d.ttl = self.degraded_ttl;
+        d.ttl = self.plan.degraded_ttl;
         let view = &self.view;
         let first = order
             .iter()
@@ -446,7 +468,7 @@ impl Resolver {
                 Some(p) => !p.everyone[family].is_empty(),
                 None => false,
             });
-        match self.when_all_down {
+        match self.plan.when_all_down {
             WhenAllDown::First => {
                 let dc = first?;
                 trace!(
@@ -456,7 +478,8 @@ impl Resolver {
                 );
                 d.dc = Some(dc);
                 if self.is_cname() {
-                    d.outcome = Outcome::Cname(&self.cnames[view.pool_of_dc[dc as usize] as usize]);
+                    d.outcome =
+                        Outcome::Cname(&self.plan.cnames[view.pool_of_dc[dc as usize] as usize]);
                     return None;
                 }
                 view.pool(dc).map(|p| &p.everyone[family])
@@ -468,8 +491,9 @@ impl Resolver {
                 );
                 if self.is_cname() {
                     if let Some(dc) = first {
-                        d.outcome =
-                            Outcome::Cname(&self.cnames[view.pool_of_dc[dc as usize] as usize]);
+                        d.outcome = Outcome::Cname(
+                            &self.plan.cnames[view.pool_of_dc[dc as usize] as usize],
+                        );
                     }
                     return None;
                 }
@@ -504,25 +528,25 @@ impl Resolver {
         if set.is_empty() {
             return;
         }
-        let g = choose_group(set, &self.policy, self.index, client, dice);
+        let g = choose_group(set, &self.plan.policy, self.plan.index, client, dice);
         let from = set.group(g);
         let groups = set.groups.len();
         if groups > 1 {
             trace!(
                 trace,
                 "subpools: {groups} groups; {} picks group {} ({} members)",
-                self.policy.pick,
+                self.plan.policy.pick,
                 g + 1,
                 from.len()
             );
-            if self.policy.pick == Pick::ClientHash && client.ecs_source != Some(0) {
+            if self.plan.policy.pick == Pick::ClientHash && client.ecs_source != Some(0) {
                 d.scope = d.scope.max(client.hash_prefix());
             }
         }
         let count = sample(
             from,
-            &self.policy,
-            self.max_answers,
+            &self.plan.policy,
+            self.plan.max_answers,
             dice.rng,
             picked,
             trace,
@@ -585,19 +609,11 @@ fn family_name(f: usize) -> &'static str {
     if f == V4 { "IPv4" } else { "IPv6" }
 }
 
-fn min_up_text(m: MinUp) -> String {
-    match m {
-        MinUp::Count(n) => n.to_string(),
-        MinUp::Percent(p) => format!("{p}%"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::gslb::members::{V4, V6};
-    use crate::gslb::pick::{MAX_PICK, Rotation};
-    use crate::gslb::rng::Rng;
+    use crate::gslb::pick::MAX_PICK;
     use crate::gslb::{
         AnswerPolicy, CnamePool, Datacenter, Force, Member, MembersMode, MinUp, Overrides, Pool,
         WhenAllDown,
@@ -619,13 +635,8 @@ mod tests {
         rotation: u64,
         seed: u64,
     ) -> (Vec<String>, Decision<'r>) {
-        let mut rng = Rng::seeded(seed);
-        let mut dice = Dice {
-            rng: &mut rng,
-            rotation: Rotation::Fixed(rotation),
-        };
         let mut picked = [0u32; MAX_PICK];
-        let d = r.resolve(family, client, &mut dice, &mut picked, &mut NoTrace);
+        let d = r.resolve_repeatable(family, client, rotation, seed, &mut picked, &mut NoTrace);
         let mut out: Vec<String> = d
             .records(&picked)
             .map(|c| c.address().to_string())
@@ -945,14 +956,19 @@ mod tests {
         assert_ne!(a, b);
     }
 
+    /// `n` members of weight 1 but member `heavy` of weight `weight`, at most `max` per answer.
+    fn weighted_pool(n: u32, heavy: usize, weight: u32, max: u32) -> Resolver {
+        let mut g = big_pool(n, 1, Pick::RoundRobin);
+        if let Answers::Addresses(p) = &mut g.resources[0].answers {
+            p[0].members[heavy].weight = weight;
+        }
+        g.resources[0].answer.max = Some(max);
+        resolver(&g, &[], &Overrides::default())
+    }
+
     #[test]
     fn weight_three_is_answered_three_times_as_often() {
-        let mut g = big_pool(2, 1, Pick::RoundRobin);
-        if let Answers::Addresses(p) = &mut g.resources[0].answers {
-            p[0].members[1].weight = 3;
-        }
-        g.resources[0].answer.max = Some(1);
-        let r = resolver(&g, &[], &Overrides::default());
+        let r = weighted_pool(2, 1, 3, 1);
         let n = 40_000u64;
         let mut hits = 0u32;
         for i in 0..n {
@@ -972,12 +988,7 @@ mod tests {
 
     #[test]
     fn weighted_max_k_is_distinct_and_favours_heavy_members() {
-        let mut g = big_pool(10, 1, Pick::RoundRobin);
-        if let Answers::Addresses(p) = &mut g.resources[0].answers {
-            p[0].members[0].weight = 10;
-        }
-        g.resources[0].answer.max = Some(3);
-        let r = resolver(&g, &[], &Overrides::default());
+        let r = weighted_pool(10, 0, 10, 3);
         let mut heavy_hits = 0;
         for i in 0..2000 {
             let (mut a, _) = run(&r, V4, &client("10.0.0.1"), 0, i + 1);
@@ -1066,13 +1077,8 @@ mod tests {
         let g = two_dcs();
         let r = resolver(&g, &[0, 1, 2], &Overrides::default());
         let mut lines = Lines::default();
-        let mut rng = Rng::seeded(1);
-        let mut dice = Dice {
-            rng: &mut rng,
-            rotation: Rotation::Fixed(0),
-        };
         let mut picked = [0u32; MAX_PICK];
-        r.resolve(V4, &client("10.0.0.1"), &mut dice, &mut picked, &mut lines);
+        r.resolve_repeatable(V4, &client("10.0.0.1"), 0, 1, &mut picked, &mut lines);
         let text = lines.0.join("\n");
         assert!(text.contains("route: order [msk, spb]"), "{text}");
         assert!(text.contains("msk: 0/3 members up"), "{text}");
