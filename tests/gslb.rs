@@ -1261,6 +1261,9 @@ fn explain_agrees_with_the_wire_for_many_clients_and_health_states() {
         "10.0.1.1 down\n10.0.2.1 down\n10.0.2.2 down\n10.0.2.3 down\n",
         "10.0.1.1 down\n10.0.1.2 down\n10.0.1.3 down\n10.0.1.4 down\n10.0.3.1 down\n",
     ];
+    // What was compared, so the test cannot pass on empty answers alone.
+    let mut answered = 0;
+    let mut scopes = BTreeSet::new();
     for health in healths {
         let server = start(
             &config("", AGREE_BODY),
@@ -1295,8 +1298,15 @@ fn explain_agrees_with_the_wire_for_many_clients_and_health_states() {
                 }
                 if ecs.is_some() {
                     assert_eq!(ecs_scope(&reply), Some(scope), "scope differs for {what}");
+                    scopes.insert(scope);
                 }
+                answered += usize::from(!wire.is_empty());
             }
         }
     }
+    assert!(answered > 60, "only {answered} answers had records");
+    assert!(
+        scopes.len() >= 5,
+        "too few distinct scopes compared: {scopes:?}"
+    );
 }
