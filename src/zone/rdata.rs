@@ -557,16 +557,17 @@ fn parse_loc(tokens: &[&str]) -> Result<Vec<u8>, String> {
     };
     let lat = angle(90, 'N', 'S')?;
     let lon = angle(180, 'E', 'W')?;
+    // Centimetres; `None` for text that is not a number or too large for 64 bits.
     let meters = |tok: &str| -> Option<i64> {
         let v = tok.strip_suffix(['m', 'M']).unwrap_or(tok);
         match v.strip_prefix('-') {
-            Some(pos) => decimal(pos, 2).map(|c| -(c as i64)),
-            None => decimal(v, 2).map(|c| c as i64),
+            Some(pos) => decimal(pos, 2).and_then(|c| i64::try_from(c).ok()).map(|c| -c),
+            None => decimal(v, 2).and_then(|c| i64::try_from(c).ok()),
         }
     };
     let alt_tok = t.next().ok_or("LOC needs an altitude")?;
     let alt = meters(alt_tok)
-        .map(|cm| cm + 10_000_000)
+        .and_then(|cm| cm.checked_add(10_000_000))
         .filter(|&v| (0..=i64::from(u32::MAX)).contains(&v))
         .ok_or_else(|| format!("LOC altitude '{alt_tok}' must be -100000.00..=42849672.95 m"))?;
     let mut precision = |default_cm: u64| -> Result<u8, String> {
@@ -918,6 +919,13 @@ mod tests {
         assert!(parse(rtype::LOC, "91 N 0 E 0m", &origin()).is_err());
         assert!(parse(rtype::LOC, "42 61 N 0 E 0m", &origin()).is_err());
         assert!(parse(rtype::LOC, "42 N 0 E", &origin()).is_err());
+        // Altitudes beyond 64 bits of centimetres are an error, not an overflow.
+        for alt in ["92233720368547758.07m", "-92233720368547758.08m", "1e30m"] {
+            let e = parse(rtype::LOC, &format!("42 N 0 E {alt}"), &origin()).unwrap_err();
+            assert!(e.contains("LOC altitude"), "{alt}: {e}");
+        }
+        let e = parse(rtype::LOC, "42 N 0 E 0m 92233720368547758.07m", &origin()).unwrap_err();
+        assert!(e.contains("LOC size"), "{e}");
     }
 
     #[test]
