@@ -212,7 +212,11 @@ pub(super) fn txt_rdata(
         .collect();
     if let Ok(texts) = texts {
         let value = match texts.as_slice() {
-            [one] if !one.is_empty() => Value::Text((*one).to_string()),
+            // A lone text the loader would read as RFC 3597 generic data (`\# ...`) is written
+            // as a list of strings, which the loader takes as text.
+            [one] if !one.is_empty() && !crate::zone::rdata::txt_is_generic(one) => {
+                Value::Text((*one).to_string())
+            }
             _ => Value::Strings(texts.iter().map(|s| (*s).to_string()).collect()),
         };
         return Ok((rtype, Rdata { value, key }));

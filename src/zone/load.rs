@@ -731,7 +731,7 @@ impl Loader<'_> {
         if matches!(t, rtype::TXT | rtype::SPF) {
             return match &item.kind {
                 Kind::Scalar { text, .. } => {
-                    if text.starts_with("\\# ") || text == "\\#" {
+                    if rdata::txt_is_generic(text) {
                         self.presentation(t, tname, text, item, origin)
                     } else {
                         Some(rdata::txt_from_text(text))

@@ -561,7 +561,9 @@ fn parse_loc(tokens: &[&str]) -> Result<Vec<u8>, String> {
     let meters = |tok: &str| -> Option<i64> {
         let v = tok.strip_suffix(['m', 'M']).unwrap_or(tok);
         match v.strip_prefix('-') {
-            Some(pos) => decimal(pos, 2).and_then(|c| i64::try_from(c).ok()).map(|c| -c),
+            Some(pos) => decimal(pos, 2)
+                .and_then(|c| i64::try_from(c).ok())
+                .map(|c| -c),
             None => decimal(v, 2).and_then(|c| i64::try_from(c).ok()),
         }
     };
@@ -820,6 +822,13 @@ fn check_svc_params(mut data: &[u8]) -> Result<(), String> {
         data = data.get(4 + len..).ok_or("SvcParams are cut short")?;
     }
     Ok(())
+}
+
+/// Whether a TXT/SPF value written as one string is RFC 3597 generic data (`\\# LEN HEX`)
+/// rather than the text itself: the zone loader reads it so, and the importer avoids writing
+/// text that would be misread.
+pub fn txt_is_generic(text: &str) -> bool {
+    text == "\\#" || text.starts_with("\\# ")
 }
 
 /// TXT data from text: split into 255-byte character-strings.
