@@ -267,10 +267,32 @@ fn rfc1035_s4_2_2_rrset_too_large_for_any_message_is_rejected() {
     assert_fails(&run, 1);
     run.expect(7, 10, "error", &["TXT record set of big.t.test.", "65535"]);
 
-    // Many records that together overflow are rejected too; 60 KB in one name still loads.
+    // Many records that together overflow are rejected too: 300 records of 250 bytes.
+    let many: Vec<String> = (0..300)
+        .map(|i| format!("\"{i:03}{}\"", "m".repeat(247)))
+        .collect();
+    let run = check(&format!("  many: {{ TXT: [{}] }}\n", many.join(", ")));
+    assert_fails(&run, 1);
+    run.expect(7, 11, "error", &["TXT record set of many.t.test.", "65535"]);
+
+    // 60 KB in one name still loads.
     let medium = "y".repeat(60_000);
     let run = check(&format!("  ok: {{ TXT: \"{medium}\" }}\n"));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    // A wildcard answers names up to 255 bytes long, so its set is measured with the longest
+    // question: 65,100 bytes of text fit under a short owner but not beside a 255-byte name.
+    let edge = "z".repeat(65_100);
+    let run = check(&format!("  edge: {{ TXT: \"{edge}\" }}\n"));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let run = check(&format!("  \"*.w\": {{ TXT: \"{edge}\" }}\n"));
+    assert_fails(&run, 1);
+    run.expect(
+        7,
+        12,
+        "error",
+        &["TXT record set of *.w.t.test.", "query name of 255 bytes"],
+    );
 }
 
 #[test]
