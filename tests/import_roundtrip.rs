@@ -1,5 +1,5 @@
-//! `dynadns import-zone` output always passes `check`, and serves exactly the master file's
-//! data: a master file with every supported record type goes through import-zone, check and
+//! `dynadns import-zone` output of a consistent zone passes `check`, and serves exactly the
+//! master file's data: a master file with every supported record type goes through import-zone, check and
 //! the server, and each answer's RDATA (decoded with hickory-proto) equals the RDATA the
 //! master file means.
 

@@ -5,9 +5,10 @@
 //! RDATA in presentation form, as written; only what the YAML schema needs is interpreted here
 //! (owners, TTLs, the SOA, TXT strings, names inside RDATA, RFC 3597 generic RDATA). Record
 //! types come from the shared table [`crate::wire::RECORD_TYPES`], and every record's RDATA is
-//! read with the zone loader's own parser ([`crate::zone::rdata::parse`]) before it is written,
-//! so the output always passes `dynadns check`: what the loader would refuse is an import error
-//! at the record's line and column.
+//! read with the zone loader's own parser ([`crate::zone::rdata::parse`]) before it is written:
+//! a record the loader would refuse is an import error at the record's line and column. The
+//! rules between names (CNAME beside other data, glue, occlusion, RRset sizes) are `check`'s,
+//! run on the output.
 //!
 //! Layout: `lexer` (bytes → tokens), `names` (presentation names), `rdata` (types, TTLs,
 //! TXT, generic data), `writer` (the YAML); this file holds directives and RRset grouping.
@@ -606,7 +607,7 @@ impl Importer {
     }
 
     /// Reads the RDATA text exactly as the zone loader will read the YAML written for it, so
-    /// whatever `import-zone` prints passes `check`; a problem is reported here, at `at`.
+    /// `check` accepts every record `import-zone` prints; a problem is reported here, at `at`.
     fn validate(
         &self,
         file: &Path,
