@@ -7,13 +7,7 @@
 use std::path::Path;
 
 use super::{MasterError, error_at};
-
-/// A position in a file, 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Pos {
-    pub(super) line: usize,
-    pub(super) col: usize,
-}
+use crate::diag::Pos;
 
 /// One master-file token.
 #[derive(Debug, Clone)]

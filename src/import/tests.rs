@@ -289,7 +289,10 @@ fn soa_errors() {
     assert!(e.message.contains("bad SOA serial"), "{e}");
     let e = import_err("");
     assert_eq!(e.line, 0);
-    assert!(e.to_string().starts_with("test.zone: no SOA record"), "{e}");
+    assert!(
+        e.to_string().starts_with("test.zone: error: no SOA record"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -530,7 +533,10 @@ fn error_position_for_bad_ttl() {
     let e = import_err(&format!("{SOA}www 1x A 192.0.2.1\n"));
     assert_eq!((e.line, e.col), (2, 5));
     assert!(e.message.starts_with("bad TTL '1x'"), "{e}");
-    assert_eq!(e.to_string(), format!("test.zone:2:5: {}", e.message));
+    assert_eq!(
+        e.to_string(),
+        format!("test.zone:2:5: error: {}", e.message)
+    );
     let e = import_err("$TTL forever\n");
     assert_eq!((e.line, e.col), (1, 6));
 }
@@ -641,7 +647,7 @@ fn missing_file_and_bad_origin() {
     assert_eq!(e.line, 0);
     assert!(
         e.to_string()
-            .starts_with("/nonexistent/dynadns/zone: cannot read zone file"),
+            .starts_with("/nonexistent/dynadns/zone: error: cannot read zone file"),
         "{e}"
     );
     let e = import_master_text(SOA, Path::new("t"), "a..b").expect_err("bad origin");
