@@ -32,8 +32,7 @@ use crate::diag::{Diagnostic, Pos};
 use lexer::{Entry, Lexer, Token};
 use names::{Name, parse_name};
 use rdata::{
-    Rdata, Value, class_kind, generic_rdata, name_fields, parse_timer, parse_ttl, parse_type,
-    txt_rdata,
+    Rdata, Value, class_kind, generic_rdata, name_fields, parse_ttl, parse_type, txt_rdata,
 };
 
 /// How deep `$INCLUDE` may nest, so a runaway chain of files fails fast.
@@ -478,7 +477,9 @@ impl Importer {
             ));
         };
         // Refresh, retry and expire are 32-bit intervals; the minimum is a TTL (RFC 2308 §4).
-        let timer = |tok: &Token, what: &str, max: u32| match parse_timer(&tok.text, max) {
+        let timer = |tok: &Token, what: &str, max: u32| match crate::duration::parse_seconds(
+            &tok.text, max,
+        ) {
             Ok(v) if !tok.quoted => Ok(v),
             Ok(_) => Err(error_at(
                 file,

@@ -22,11 +22,6 @@ pub(super) fn parse_ttl(text: &str) -> Result<u32, String> {
     })
 }
 
-/// An SOA timer: whole seconds up to `max`, units allowed.
-pub(super) fn parse_timer(text: &str, max: u32) -> Result<u32, DurationError> {
-    crate::duration::parse_seconds(text, max)
-}
-
 /// `Some(true)` for class IN, `Some(false)` for another class, `None` if not a class at all.
 pub(super) fn class_kind(text: &str) -> Option<bool> {
     let upper = text.to_ascii_uppercase();

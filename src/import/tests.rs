@@ -192,8 +192,6 @@ fn ttl_units() {
     assert_eq!(parse_ttl("1h30m"), Ok(5400));
     assert_eq!(parse_ttl("1W"), Ok(604_800));
     assert!(parse_ttl("1h30").unwrap_err().starts_with("bad TTL"));
-    assert_eq!(parse_timer("4294967295", u32::MAX), Ok(u32::MAX));
-    assert!(parse_timer("99999999999", u32::MAX).is_err());
     let e = parse_ttl("2147483648").unwrap_err();
     assert!(e.contains("out of range (0..=2147483647)"), "{e}");
 }
