@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Instant;
 
 use common::{QueryBuilder, TempDir, TestServer};
@@ -68,16 +67,8 @@ impl Run {
 
 fn check_files(files: &[(&str, &[u8])]) -> Run {
     let dir = TempDir::new();
-    for (name, data) in files {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-        std::fs::write(&path, data).expect("write");
-    }
-    let out = Command::new(env!("CARGO_BIN_EXE_dynadns"))
-        .args(["check", "-c", "dynadns.yaml"])
-        .current_dir(dir.path())
-        .output()
-        .expect("run dynadns check");
+    common::write_files(dir.path(), files);
+    let out = common::run_dynadns(dir.path(), &["check", "-c", "dynadns.yaml"]);
     Run {
         code: out.status.code(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
