@@ -154,8 +154,7 @@ fn type_label(t: u16) -> String {
 
 impl Loader<'_> {
     fn err(&mut self, at: &Y, msg: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::new(self.path, at.pos, msg));
-        self.diags.0.last_mut().expect("just pushed")
+        self.err_at(at.pos, msg)
     }
 
     /// A whole number of seconds up to `max`; units (`1h30m`) are allowed when `units`.
