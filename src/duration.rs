@@ -18,8 +18,7 @@ pub const MAX_TTL: u32 = 0x7FFF_FFFF;
 pub enum DurationError {
     /// The text is not a number or a number with units.
     Syntax,
-    /// The text is a duration, but larger than `max` seconds (or it has a fraction of a second
-    /// where only whole seconds are allowed).
+    /// The text is a duration, but larger than `max` seconds.
     OutOfRange {
         /// The largest value accepted, in seconds.
         max: u64,

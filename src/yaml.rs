@@ -105,7 +105,7 @@ pub fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
     }
 }
 
-/// Parses YAML text into a positioned tree; the first document only.
+/// Parses YAML text into a positioned tree; a file holds one document.
 pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
     let mut builder = Builder {
         stack: Vec::new(),
@@ -115,7 +115,12 @@ pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
         expanded: 0,
     };
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, false) {
+    // Every document is read, so a second one is refused rather than silently ignored.
+    let loaded = parser.load(&mut builder, true);
+    if let Some((pos, msg)) = builder.error {
+        return Err(Diagnostic::new(file, pos, msg));
+    }
+    if let Err(e) = loaded {
         let m = e.marker();
         return Err(Diagnostic::new(
             file,
@@ -126,9 +131,6 @@ pub fn parse(text: &str, file: &Path) -> Result<Node, Diagnostic> {
             format!("invalid YAML: {}", e.info()),
         )
         .hint("check indentation and quoting; values containing ': ' or starting with '*', '&', '!', '@' or '\\' must be quoted"));
-    }
-    if let Some((pos, msg)) = builder.error {
-        return Err(Diagnostic::new(file, pos, msg));
     }
     Ok(builder.root.unwrap_or(Node {
         pos: Pos { line: 1, col: 1 },
@@ -236,6 +238,11 @@ impl Builder {
     }
 }
 
+/// A plain `~`, `null` or empty scalar (YAML 1.2 core schema).
+fn is_null(text: &str, style: ScalarStyle) -> bool {
+    matches!(style, ScalarStyle::Plain) && matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
 fn pos_of(span: &Span) -> Pos {
     Pos {
         line: span.start.line(),
@@ -246,15 +253,32 @@ fn pos_of(span: &Span) -> Pos {
 impl<'input> SpannedEventReceiver<'input> for Builder {
     fn on_event(&mut self, ev: Event<'input>, span: Span) {
         let pos = pos_of(&span);
+        if self.root.is_some() && self.stack.is_empty() {
+            // A value after the first document's: data that would be lost. An empty document
+            // (a trailing `---`) is harmless.
+            let data = match &ev {
+                Event::Scalar(text, style, ..) => !is_null(text, *style),
+                Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(_) => true,
+                _ => false,
+            };
+            if data && self.error.is_none() {
+                self.error = Some((
+                    pos,
+                    "a second YAML document starts here (after '---'); a file holds one document: merge it into the first or move it to a file of its own".into(),
+                ));
+            }
+            if data || self.error.is_some() {
+                return;
+            }
+        }
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
-                let quoted = !matches!(style, ScalarStyle::Plain);
-                let kind = if !quoted && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
+                let kind = if is_null(&text, style) {
                     Kind::Null
                 } else {
                     Kind::Scalar {
                         text: text.into_owned(),
-                        quoted,
+                        quoted: !matches!(style, ScalarStyle::Plain),
                     }
                 };
                 self.finish_node(Node { pos, kind }, anchor);
@@ -350,6 +374,19 @@ mod tests {
         let e = parse("a: [1, 2\nb: 3\n", Path::new("t.yaml")).unwrap_err();
         assert!(e.line >= 1);
         assert!(e.message.starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn a_second_document_is_an_error_not_ignored() {
+        let e = parse("a: 1\n---\nb: 2\n", Path::new("t.yaml")).unwrap_err();
+        assert_eq!((e.line, e.col), (3, 1));
+        assert!(e.message.contains("second YAML document"), "{}", e.message);
+        // Even when the second document is not valid YAML, that is what is reported.
+        let e = parse("a: 1\n---\nb: [\n", Path::new("t.yaml")).unwrap_err();
+        assert!(e.message.contains("second YAML document"), "{}", e.message);
+        // Explicit markers around one document, or a trailing empty one, are fine.
+        assert!(parse("---\na: 1\n...\n", Path::new("t.yaml")).is_ok());
+        assert!(parse("a: 1\n---\n", Path::new("t.yaml")).is_ok());
     }
 
     #[test]

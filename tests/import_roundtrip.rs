@@ -1,14 +1,13 @@
-//! `dynadns import-zone` output always passes `check`, and serves exactly the master file's
-//! data: a master file with every supported record type goes through import-zone, check and
-//! the server, and each answer's RDATA (decoded with hickory-proto) equals the RDATA the
-//! master file means.
+//! `dynadns import-zone` output of a consistent zone passes `check`, and serves exactly the
+//! master file's data: a master file with every supported record type goes through
+//! import-zone, check and the server, and each answer's RDATA (decoded with hickory-proto)
+//! equals the RDATA the master file means.
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
+use std::process::Output;
 
-use common::{QueryBuilder, TempDir, TestServer};
+use common::{QueryBuilder, TempDir, TestServer, run_dynadns};
 use hickory_proto::rr::{Name, RData, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 use hickory_proto::serialize::txt::Parser;
@@ -162,12 +161,26 @@ fn want(wire_hex: &str) -> String {
     wire_hex.replace(' ', "")
 }
 
-fn dynadns(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dynadns"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run dynadns")
+/// `import-zone MASTER --origin ORIGIN` in `dir` (it must succeed), the output written as
+/// `zones/ORIGIN.yaml` beside a default server file, then `check`: the zone YAML and the
+/// output of `check`.
+fn import_then_check(dir: &TempDir, master: &str, origin: &str) -> (String, Output) {
+    let out = run_dynadns(dir.path(), &["import-zone", master, "--origin", origin]);
+    assert!(
+        out.status.success(),
+        "import-zone {master} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = String::from_utf8(out.stdout).expect("import-zone writes UTF-8");
+    common::write_files(
+        dir.path(),
+        &[
+            (format!("zones/{origin}.yaml").as_str(), yaml.as_str()),
+            ("dynadns.yaml", common::DEFAULT_CONFIG),
+        ],
+    );
+    let check = run_dynadns(dir.path(), &["check", "-c", "dynadns.yaml"]);
+    (yaml, check)
 }
 
 /// Every supported type: import-zone, then check passes without a warning, then the server
@@ -175,27 +188,17 @@ fn dynadns(dir: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn rfc3597_every_type_round_trips_through_import_check_and_serve() {
     let dir = TempDir::with(&[("rt.test.zone", &master())]);
-    let out = dynadns(
-        dir.path(),
-        &["import-zone", "rt.test.zone", "--origin", "rt.test"],
-    );
-    assert!(
-        out.status.success(),
-        "import-zone failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::create_dir_all(dir.join("zones")).expect("mkdir");
-    std::fs::write(dir.join("zones/rt.test.yaml"), &out.stdout).expect("write zone");
-    std::fs::write(dir.join("dynadns.yaml"), common::DEFAULT_CONFIG).expect("write config");
-    let check = dynadns(dir.path(), &["check", "-c", "dynadns.yaml"]);
+    let (yaml, check) = import_then_check(&dir, "rt.test.zone", "rt.test");
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(
         check.status.success() && stderr.is_empty(),
-        "check of the imported zone:\n{stderr}\n--- zone ---\n{}",
-        String::from_utf8_lossy(&out.stdout)
+        "check of the imported zone:\n{stderr}\n--- zone ---\n{yaml}"
     );
 
-    let server = TestServer::start_master(&dir.join("rt.test.zone"), "rt.test.");
+    let server = TestServer::start_with(&[
+        ("dynadns.yaml", common::DEFAULT_CONFIG),
+        ("zones/rt.test.yaml", &yaml),
+    ]);
     let mut problems = Vec::new();
     for (owner, rtype, rdata, wire) in RECORDS {
         let qtype = RecordType::from_str_ascii(rtype);
@@ -299,21 +302,7 @@ fn imported_conformance_zones_pass_check() {
     ] {
         let path = common::conformance_data(file);
         let dir = TempDir::new();
-        let out = Command::new(env!("CARGO_BIN_EXE_dynadns"))
-            .arg("import-zone")
-            .arg(&path)
-            .args(["--origin", origin])
-            .output()
-            .expect("run import-zone");
-        assert!(
-            out.status.success(),
-            "{file}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::fs::create_dir_all(dir.join("zones")).expect("mkdir");
-        std::fs::write(dir.join(&format!("zones/{origin}.yaml")), &out.stdout).expect("write");
-        std::fs::write(dir.join("dynadns.yaml"), common::DEFAULT_CONFIG).expect("write");
-        let check = dynadns(dir.path(), &["check", "-c", "dynadns.yaml"]);
+        let (_, check) = import_then_check(&dir, path.to_str().expect("a UTF-8 path"), origin);
         assert!(
             check.status.success(),
             "{file}: check of the imported zone failed:\n{}",

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Instant;
 
 use common::{QueryBuilder, TempDir, TestServer};
@@ -68,16 +67,8 @@ impl Run {
 
 fn check_files(files: &[(&str, &[u8])]) -> Run {
     let dir = TempDir::new();
-    for (name, data) in files {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-        std::fs::write(&path, data).expect("write");
-    }
-    let out = Command::new(env!("CARGO_BIN_EXE_dynadns"))
-        .args(["check", "-c", "dynadns.yaml"])
-        .current_dir(dir.path())
-        .output()
-        .expect("run dynadns check");
+    common::write_files(dir.path(), files);
+    let out = common::run_dynadns(dir.path(), &["check", "-c", "dynadns.yaml"]);
     Run {
         code: out.status.code(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -267,10 +258,32 @@ fn rfc1035_s4_2_2_rrset_too_large_for_any_message_is_rejected() {
     assert_fails(&run, 1);
     run.expect(7, 10, "error", &["TXT record set of big.t.test.", "65535"]);
 
-    // Many records that together overflow are rejected too; 60 KB in one name still loads.
+    // Many records that together overflow are rejected too: 300 records of 250 bytes.
+    let many: Vec<String> = (0..300)
+        .map(|i| format!("\"{i:03}{}\"", "m".repeat(247)))
+        .collect();
+    let run = check(&format!("  many: {{ TXT: [{}] }}\n", many.join(", ")));
+    assert_fails(&run, 1);
+    run.expect(7, 11, "error", &["TXT record set of many.t.test.", "65535"]);
+
+    // 60 KB in one name still loads.
     let medium = "y".repeat(60_000);
     let run = check(&format!("  ok: {{ TXT: \"{medium}\" }}\n"));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    // A wildcard answers names up to 255 bytes long, so its set is measured with the longest
+    // question: 65,100 bytes of text fit under a short owner but not beside a 255-byte name.
+    let edge = "z".repeat(65_100);
+    let run = check(&format!("  edge: {{ TXT: \"{edge}\" }}\n"));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let run = check(&format!("  \"*.w\": {{ TXT: \"{edge}\" }}\n"));
+    assert_fails(&run, 1);
+    run.expect(
+        7,
+        12,
+        "error",
+        &["TXT record set of *.w.t.test.", "query name of 255 bytes"],
+    );
 }
 
 #[test]

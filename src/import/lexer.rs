@@ -7,13 +7,7 @@
 use std::path::Path;
 
 use super::{MasterError, error_at};
-
-/// A position in a file, 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Pos {
-    pub(super) line: usize,
-    pub(super) col: usize,
-}
+use crate::diag::Pos;
 
 /// One master-file token.
 #[derive(Debug, Clone)]
@@ -39,13 +33,13 @@ pub(super) struct Entry {
 
 /// Splits master-file text into entries, handling quotes, escapes, comments and parentheses.
 pub(super) struct Lexer<'a> {
-    pub(super) src: &'a [u8],
+    src: &'a [u8],
     /// `invalid[i]` is true where byte `i` is not part of valid UTF-8.
-    pub(super) invalid: Vec<bool>,
-    pub(super) i: usize,
-    pub(super) line: usize,
-    pub(super) col: usize,
-    pub(super) file: &'a Path,
+    invalid: Vec<bool>,
+    i: usize,
+    line: usize,
+    col: usize,
+    file: &'a Path,
 }
 
 impl<'a> Lexer<'a> {
@@ -70,23 +64,23 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    pub(super) fn peek(&self) -> Option<u8> {
+    fn peek(&self) -> Option<u8> {
         self.src.get(self.i).copied()
     }
 
-    pub(super) fn pos(&self) -> Pos {
+    fn pos(&self) -> Pos {
         Pos {
             line: self.line,
             col: self.col,
         }
     }
 
-    pub(super) fn is_invalid(&self, i: usize) -> bool {
+    fn is_invalid(&self, i: usize) -> bool {
         self.invalid.get(i).copied().unwrap_or(false)
     }
 
     /// Consumes one byte, keeping line and (character) column up to date.
-    pub(super) fn bump(&mut self) {
+    fn bump(&mut self) {
         let Some(b) = self.peek() else { return };
         if b == b'\n' {
             self.line += 1;
@@ -97,7 +91,7 @@ impl<'a> Lexer<'a> {
         self.i += 1;
     }
 
-    pub(super) fn error(&self, pos: Pos, message: impl Into<String>) -> MasterError {
+    fn error(&self, pos: Pos, message: impl Into<String>) -> MasterError {
         error_at(self.file, pos, message)
     }
 
@@ -152,7 +146,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Appends the byte under the cursor to a token and consumes it.
-    pub(super) fn take_byte(&mut self, b: u8, text: &mut Vec<u8>, bytes: &mut Vec<u8>) {
+    fn take_byte(&mut self, b: u8, text: &mut Vec<u8>, bytes: &mut Vec<u8>) {
         if self.is_invalid(self.i) {
             text.extend_from_slice(format!("\\{b:03}").as_bytes());
         } else {
@@ -163,11 +157,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Consumes a backslash escape (`\DDD` or `\X`).
-    pub(super) fn escape(
-        &mut self,
-        text: &mut Vec<u8>,
-        bytes: &mut Vec<u8>,
-    ) -> Result<(), MasterError> {
+    fn escape(&mut self, text: &mut Vec<u8>, bytes: &mut Vec<u8>) -> Result<(), MasterError> {
         let start = self.pos();
         self.bump();
         let Some(b) = self.peek() else {
@@ -207,7 +197,7 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    pub(super) fn quoted(&mut self) -> Result<Token, MasterError> {
+    fn quoted(&mut self) -> Result<Token, MasterError> {
         let pos = self.pos();
         self.bump();
         let mut text = vec![b'"'];
@@ -229,17 +219,10 @@ impl<'a> Lexer<'a> {
                 Some(b) => self.take_byte(b, &mut text, &mut bytes),
             }
         }
-        let text = String::from_utf8_lossy(&text).into_owned();
-        Ok(Token {
-            text,
-            bytes,
-            quoted: true,
-            pos,
-            end: self.pos(),
-        })
+        Ok(self.token(pos, &text, bytes, true))
     }
 
-    pub(super) fn word(&mut self) -> Result<Token, MasterError> {
+    fn word(&mut self) -> Result<Token, MasterError> {
         let pos = self.pos();
         let mut text = Vec::new();
         let mut bytes = Vec::new();
@@ -250,13 +233,18 @@ impl<'a> Lexer<'a> {
                 Some(b) => self.take_byte(b, &mut text, &mut bytes),
             }
         }
-        let text = String::from_utf8_lossy(&text).into_owned();
-        Ok(Token {
-            text,
+        Ok(self.token(pos, &text, bytes, false))
+    }
+
+    /// The token that started at `pos` and ends at the cursor.
+    fn token(&self, pos: Pos, text: &[u8], bytes: Vec<u8>, quoted: bool) -> Token {
+        Token {
+            // Valid UTF-8: bytes that are not were written as `\DDD` by `take_byte`.
+            text: String::from_utf8_lossy(text).into_owned(),
             bytes,
-            quoted: false,
+            quoted,
             pos,
             end: self.pos(),
-        })
+        }
     }
 }

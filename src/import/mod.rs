@@ -5,9 +5,10 @@
 //! RDATA in presentation form, as written; only what the YAML schema needs is interpreted here
 //! (owners, TTLs, the SOA, TXT strings, names inside RDATA, RFC 3597 generic RDATA). Record
 //! types come from the shared table [`crate::wire::RECORD_TYPES`], and every record's RDATA is
-//! read with the zone loader's own parser ([`crate::zone::rdata::parse`]) before it is written,
-//! so the output always passes `dynadns check`: what the loader would refuse is an import error
-//! at the record's line and column.
+//! read with the zone loader's own parser ([`crate::zone::rdata::parse`]) before it is written:
+//! a record the loader would refuse is an import error at the record's line and column. The
+//! rules between names (CNAME beside other data, glue, occlusion, RRset sizes) are `check`'s,
+//! run on the output.
 //!
 //! Layout: `lexer` (bytes → tokens), `names` (presentation names), `rdata` (types, TTLs,
 //! TXT, generic data), `writer` (the YAML); this file holds directives and RRset grouping.
@@ -24,55 +25,23 @@
 //!   when their RDATA is identical, comparing names inside RDATA case-insensitively.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use lexer::{Entry, Lexer, Pos, Token};
+use crate::diag::{Diagnostic, Pos};
+use lexer::{Entry, Lexer, Token};
 use names::{Name, parse_name};
 use rdata::{
-    Rdata, Value, class_kind, generic_rdata, name_fields, parse_timer, parse_ttl, parse_type,
-    txt_rdata,
+    Rdata, Value, class_kind, generic_rdata, name_fields, parse_ttl, parse_type, txt_rdata,
 };
 
 /// How deep `$INCLUDE` may nest, so a runaway chain of files fails fast.
 const MAX_INCLUDE_DEPTH: usize = 16;
 
-/// A problem in a master file, with the position an operator needs to fix it.
-///
-/// `line` and `col` are 1-based; both are 0 when the problem concerns the file as a whole
-/// (it cannot be read, the zone origin is malformed), and `Display` then omits them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MasterError {
-    /// File the problem is in (an included file where the problem is inside it).
-    pub file: PathBuf,
-    /// 1-based line of the offending token.
-    pub line: usize,
-    /// 1-based column (in characters) of the offending token.
-    pub col: usize,
-    /// What is wrong, phrased for the operator.
-    pub message: String,
-}
-
-impl fmt::Display for MasterError {
-    /// Formats as `FILE:LINE:COL: MESSAGE`, the form editors and CI logs recognise.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file.display(),
-                self.line,
-                self.col,
-                self.message
-            )
-        }
-    }
-}
-
-impl std::error::Error for MasterError {}
+/// A problem in a master file: a [`Diagnostic`] at the token an operator has to fix (line
+/// and column 0 when it concerns the file as a whole, e.g. it cannot be read), printed as
+/// `FILE:LINE:COL: error: MESSAGE` like every error of `check`.
+pub type MasterError = Diagnostic;
 
 /// Read FILE (following $INCLUDE relative to the including file's directory) and return zone YAML.
 ///
@@ -110,21 +79,11 @@ fn import_bytes(src: &[u8], file: &Path, origin: &str) -> Result<String, MasterE
 }
 
 fn whole_file(file: &Path, message: String) -> MasterError {
-    MasterError {
-        file: file.to_path_buf(),
-        line: 0,
-        col: 0,
-        message,
-    }
+    Diagnostic::new(file, Pos::default(), message)
 }
 
 fn error_at(file: &Path, pos: Pos, message: impl Into<String>) -> MasterError {
-    MasterError {
-        file: file.to_path_buf(),
-        line: pos.line,
-        col: pos.col,
-        message: message.into(),
-    }
+    Diagnostic::new(file, pos, message)
 }
 
 /// Turns the `--origin` argument into the apex name and the text for the `zone:` key.
@@ -518,7 +477,9 @@ impl Importer {
             ));
         };
         // Refresh, retry and expire are 32-bit intervals; the minimum is a TTL (RFC 2308 §4).
-        let timer = |tok: &Token, what: &str, max: u32| match parse_timer(&tok.text, max) {
+        let timer = |tok: &Token, what: &str, max: u32| match crate::duration::parse_seconds(
+            &tok.text, max,
+        ) {
             Ok(v) if !tok.quoted => Ok(v),
             Ok(_) => Err(error_at(
                 file,
@@ -606,7 +567,7 @@ impl Importer {
     }
 
     /// Reads the RDATA text exactly as the zone loader will read the YAML written for it, so
-    /// whatever `import-zone` prints passes `check`; a problem is reported here, at `at`.
+    /// `check` accepts every record `import-zone` prints; a problem is reported here, at `at`.
     fn validate(
         &self,
         file: &Path,

@@ -22,11 +22,6 @@ pub(super) fn parse_ttl(text: &str) -> Result<u32, String> {
     })
 }
 
-/// An SOA timer: whole seconds up to `max`, units allowed.
-pub(super) fn parse_timer(text: &str, max: u32) -> Result<u32, DurationError> {
-    crate::duration::parse_seconds(text, max)
-}
-
 /// `Some(true)` for class IN, `Some(false)` for another class, `None` if not a class at all.
 pub(super) fn class_kind(text: &str) -> Option<bool> {
     let upper = text.to_ascii_uppercase();
@@ -212,7 +207,11 @@ pub(super) fn txt_rdata(
         .collect();
     if let Ok(texts) = texts {
         let value = match texts.as_slice() {
-            [one] if !one.is_empty() => Value::Text((*one).to_string()),
+            // A lone text the loader would read as RFC 3597 generic data (`\# ...`) is written
+            // as a list of strings, which the loader takes as text.
+            [one] if !one.is_empty() && !crate::zone::rdata::txt_is_generic(one) => {
+                Value::Text((*one).to_string())
+            }
             _ => Value::Strings(texts.iter().map(|s| (*s).to_string()).collect()),
         };
         return Ok((rtype, Rdata { value, key }));

@@ -192,8 +192,6 @@ fn ttl_units() {
     assert_eq!(parse_ttl("1h30m"), Ok(5400));
     assert_eq!(parse_ttl("1W"), Ok(604_800));
     assert!(parse_ttl("1h30").unwrap_err().starts_with("bad TTL"));
-    assert_eq!(parse_timer("4294967295", u32::MAX), Ok(u32::MAX));
-    assert!(parse_timer("99999999999", u32::MAX).is_err());
     let e = parse_ttl("2147483648").unwrap_err();
     assert!(e.contains("out of range (0..=2147483647)"), "{e}");
 }
@@ -289,7 +287,10 @@ fn soa_errors() {
     assert!(e.message.contains("bad SOA serial"), "{e}");
     let e = import_err("");
     assert_eq!(e.line, 0);
-    assert!(e.to_string().starts_with("test.zone: no SOA record"), "{e}");
+    assert!(
+        e.to_string().starts_with("test.zone: error: no SOA record"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -335,6 +336,29 @@ fn txt_strings_and_escapes() {
         yaml.contains("  \"h\":\n    TXT: [\"caf\u{e9}\"]\n"),
         "{yaml}"
     );
+}
+
+/// TXT text that reads like RFC 3597 generic data (`\# 2 00`) stays text through the loader:
+/// the importer writes it as a list of strings, which the loader never reads as `\#` form.
+#[test]
+fn txt_text_that_looks_generic_stays_text_in_the_zone() {
+    let yaml = import_ok(&format!(
+        "{SOA}@ NS ns1\nns1 A 192.0.2.1\na TXT \"\\\\# 2 00\"\n"
+    ));
+    assert!(yaml.contains("    TXT: [[\"\\\\# 2 00\"]]\n"), "{yaml}");
+    let mut diags = crate::diag::Diagnostics::default();
+    let zone = crate::zone::load::load_zone_text(
+        &yaml,
+        Path::new("a.yaml"),
+        &crate::zone::load::KnownResources::default(),
+        &mut diags,
+    )
+    .unwrap_or_else(|| panic!("the imported zone does not load: {diags}\n{yaml}"));
+    let txt = zone
+        .node(b"\x01a\x07example\x03com\x00")
+        .and_then(|n| n.get(crate::wire::rtype::TXT))
+        .expect("TXT at a");
+    assert_eq!(txt.rdata[0].to_wire(), b"\x07\\# 2 00");
 }
 
 #[test]
@@ -507,7 +531,10 @@ fn error_position_for_bad_ttl() {
     let e = import_err(&format!("{SOA}www 1x A 192.0.2.1\n"));
     assert_eq!((e.line, e.col), (2, 5));
     assert!(e.message.starts_with("bad TTL '1x'"), "{e}");
-    assert_eq!(e.to_string(), format!("test.zone:2:5: {}", e.message));
+    assert_eq!(
+        e.to_string(),
+        format!("test.zone:2:5: error: {}", e.message)
+    );
     let e = import_err("$TTL forever\n");
     assert_eq!((e.line, e.col), (1, 6));
 }
@@ -618,7 +645,7 @@ fn missing_file_and_bad_origin() {
     assert_eq!(e.line, 0);
     assert!(
         e.to_string()
-            .starts_with("/nonexistent/dynadns/zone: cannot read zone file"),
+            .starts_with("/nonexistent/dynadns/zone: error: cannot read zone file"),
         "{e}"
     );
     let e = import_master_text(SOA, Path::new("t"), "a..b").expect_err("bad origin");

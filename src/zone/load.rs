@@ -20,7 +20,7 @@ use super::rdata::{self, Rdata};
 use super::{Dynamic, Node, RRset, Zone};
 use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::duration::{DurationError, MAX_TTL, parse_seconds};
-use crate::wire::name::{from_text, is_subdomain, label_offsets, to_lower, to_text};
+use crate::wire::name::{MAX_NAME_LEN, from_text, is_subdomain, label_offsets, to_lower, to_text};
 use crate::wire::writer::RdataPiece;
 use crate::wire::{HEADER_LEN, MAX_MESSAGE, rtype, type_by_name, type_name};
 use crate::yaml::{self, Kind, Node as Y};
@@ -154,8 +154,7 @@ fn type_label(t: u16) -> String {
 
 impl Loader<'_> {
     fn err(&mut self, at: &Y, msg: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::new(self.path, at.pos, msg));
-        self.diags.0.last_mut().expect("just pushed")
+        self.err_at(at.pos, msg)
     }
 
     /// A whole number of seconds up to `max`; units (`1h30m`) are allowed when `units`.
@@ -731,7 +730,7 @@ impl Loader<'_> {
         if matches!(t, rtype::TXT | rtype::SPF) {
             return match &item.kind {
                 Kind::Scalar { text, .. } => {
-                    if text.starts_with("\\# ") || text == "\\#" {
+                    if rdata::txt_is_generic(text) {
                         self.presentation(t, tname, text, item, origin)
                     } else {
                         Some(rdata::txt_from_text(text))
@@ -971,20 +970,32 @@ impl Loader<'_> {
 
     /// Every RRset must fit in one response, or it can never be answered, not even over TCP:
     /// header, question, the RRset (owner compressed to a pointer) and an OPT record must fit
-    /// in 65,535 bytes (RFC 1035 §4.2.2).
+    /// in 65,535 bytes (RFC 1035 §4.2.2). A wildcard answers query names of any length, so
+    /// its question is counted at the longest name, 255 bytes.
     fn check_sizes(&mut self, pending: &[PendingNode]) {
         for p in pending {
-            let question = p.owner.len() + 4;
+            let wildcard = p.owner.starts_with(b"\x01*");
+            let qname = if wildcard {
+                MAX_NAME_LEN
+            } else {
+                p.owner.len()
+            };
+            let question = qname + 4;
             for ps in &p.rrsets {
                 let records: usize = ps.set.rdata.iter().map(|rd| 2 + 10 + rd.wire_len()).sum();
                 let size = HEADER_LEN + question + records + OPT_RR_LEN;
                 if size > MAX_MESSAGE {
                     let t = type_label(ps.set.rtype);
                     let at = ps.at;
+                    let query = if wildcard {
+                        " to a query name of 255 bytes"
+                    } else {
+                        ""
+                    };
                     self.err_at(
                         at,
                         format!(
-                            "the {t} record set of {} needs {size} bytes in a response, more than the {MAX_MESSAGE} a DNS message can hold",
+                            "the {t} record set of {} needs {size} bytes in a response{query}, more than the {MAX_MESSAGE} a DNS message can hold",
                             to_text(&p.owner)
                         ),
                     )

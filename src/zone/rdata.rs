@@ -121,8 +121,8 @@ pub fn unescape(token: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Parses a time field (SOA timers): plain seconds or units `s m h d w` (`1h30m`), 32 bits.
-pub fn parse_ttl(s: &str) -> Result<u32, String> {
+/// A 32-bit time field (SOA timers): seconds or a duration (`1h30m`), the shared grammar.
+fn time_field(s: &str) -> Result<u32, String> {
     crate::duration::parse_seconds(s, u32::MAX).map_err(|e| format!("'{s}' is {e}"))
 }
 
@@ -246,7 +246,7 @@ pub fn parse(t: u16, text: &str, origin: &[u8]) -> Result<Rdata, String> {
             Field::U8 => bytes.push(number(0xFF)? as u8),
             Field::U16 => bytes.extend_from_slice(&(number(0xFFFF)? as u16).to_be_bytes()),
             Field::U32 => bytes.extend_from_slice(&(number(0xFFFF_FFFF)? as u32).to_be_bytes()),
-            Field::Time => bytes.extend_from_slice(&parse_ttl(tok)?.to_be_bytes()),
+            Field::Time => bytes.extend_from_slice(&time_field(tok)?.to_be_bytes()),
             Field::Ipv4 => {
                 let a: Ipv4Addr = tok
                     .parse()
@@ -557,16 +557,19 @@ fn parse_loc(tokens: &[&str]) -> Result<Vec<u8>, String> {
     };
     let lat = angle(90, 'N', 'S')?;
     let lon = angle(180, 'E', 'W')?;
+    // Centimetres; `None` for text that is not a number or too large for 64 bits.
     let meters = |tok: &str| -> Option<i64> {
         let v = tok.strip_suffix(['m', 'M']).unwrap_or(tok);
         match v.strip_prefix('-') {
-            Some(pos) => decimal(pos, 2).map(|c| -(c as i64)),
-            None => decimal(v, 2).map(|c| c as i64),
+            Some(pos) => decimal(pos, 2)
+                .and_then(|c| i64::try_from(c).ok())
+                .map(|c| -c),
+            None => decimal(v, 2).and_then(|c| i64::try_from(c).ok()),
         }
     };
     let alt_tok = t.next().ok_or("LOC needs an altitude")?;
     let alt = meters(alt_tok)
-        .map(|cm| cm + 10_000_000)
+        .and_then(|cm| cm.checked_add(10_000_000))
         .filter(|&v| (0..=i64::from(u32::MAX)).contains(&v))
         .ok_or_else(|| format!("LOC altitude '{alt_tok}' must be -100000.00..=42849672.95 m"))?;
     let mut precision = |default_cm: u64| -> Result<u8, String> {
@@ -821,6 +824,13 @@ fn check_svc_params(mut data: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a TXT/SPF value written as one string is RFC 3597 generic data (`\\# LEN HEX`)
+/// rather than the text itself: the zone loader reads it so, and the importer avoids writing
+/// text that would be misread.
+pub fn txt_is_generic(text: &str) -> bool {
+    text == "\\#" || text.starts_with("\\# ")
+}
+
 /// TXT data from text: split into 255-byte character-strings.
 pub fn txt_from_text(text: &str) -> Rdata {
     let b = text.as_bytes();
@@ -918,6 +928,13 @@ mod tests {
         assert!(parse(rtype::LOC, "91 N 0 E 0m", &origin()).is_err());
         assert!(parse(rtype::LOC, "42 61 N 0 E 0m", &origin()).is_err());
         assert!(parse(rtype::LOC, "42 N 0 E", &origin()).is_err());
+        // Altitudes beyond 64 bits of centimetres are an error, not an overflow.
+        for alt in ["92233720368547758.07m", "-92233720368547758.08m", "1e30m"] {
+            let e = parse(rtype::LOC, &format!("42 N 0 E {alt}"), &origin()).unwrap_err();
+            assert!(e.contains("LOC altitude"), "{alt}: {e}");
+        }
+        let e = parse(rtype::LOC, "42 N 0 E 0m 92233720368547758.07m", &origin()).unwrap_err();
+        assert!(e.contains("LOC size"), "{e}");
     }
 
     #[test]
@@ -986,13 +1003,5 @@ mod tests {
         assert_eq!(w[0], 255);
         assert_eq!(w[256], 45);
         assert_eq!(txt_from_text("").to_wire(), [0]);
-    }
-
-    #[test]
-    fn ttl_units() {
-        assert_eq!(parse_ttl("1h30m").unwrap(), 5400);
-        assert_eq!(parse_ttl("2w").unwrap(), 1_209_600);
-        assert!(parse_ttl("5x").is_err());
-        assert!(parse_ttl("h").is_err());
     }
 }

@@ -551,8 +551,17 @@ impl Report {
     }
 }
 
-/// Writes `files` (paths relative to `dir`), creating parent directories.
-pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+/// Runs the `dynadns` binary with `args` in `dir` and waits for it to exit.
+pub fn run_dynadns(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dynadns"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("run dynadns {args:?}: {e}"))
+}
+
+/// Writes `files` (paths relative to `dir`; text or bytes), creating parent directories.
+pub fn write_files<C: AsRef<[u8]>>(dir: &Path, files: &[(&str, C)]) {
     for (relative, content) in files {
         let path = dir.join(relative);
         if let Some(parent) = path.parent() {
