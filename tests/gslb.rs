@@ -12,7 +12,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::{QueryBuilder, TempDir, TestServer, Transport};
@@ -907,11 +907,7 @@ fn config_of(dir: &TempDir) -> PathBuf {
 
 fn dynadns(args: &[&str]) -> Output {
     // Run from `/`: every path must be resolved against the config file, not the cwd.
-    Command::new(env!("CARGO_BIN_EXE_dynadns"))
-        .args(args)
-        .current_dir("/")
-        .output()
-        .expect("run dynadns")
+    common::run_dynadns(std::path::Path::new("/"), args)
 }
 
 fn text(bytes: &[u8]) -> String {
