@@ -41,36 +41,35 @@ const TYPE_KEYS: &[(&str, &[&str])] = &[
     ("file", &["file"]),
 ];
 
-/// Every key of any check type: a key outside it is "unknown", one inside but not of the
-/// check's own type "does not apply".
-const ALL_KEYS: &[&str] = &[
-    "type",
-    "interval",
-    "timeout",
-    "down",
-    "up",
-    "port",
-    "path",
-    "host",
-    "expect_status",
-    "expect_body",
-    "insecure",
-    "ca_file",
-    "file",
-];
-
 /// Longest health window we keep per target.
 const MAX_WINDOW: u32 = 256;
 
-const TYPES_HINT: &str = "type is one of tcp, http, https, always_up, always_down, file";
+/// Every key of any check type (common keys first, then each type's in table order): a key
+/// outside it is "unknown", one inside but not of the check's own type "does not apply".
+fn all_keys() -> Vec<&'static str> {
+    let mut keys = COMMON_KEYS.to_vec();
+    for k in TYPE_KEYS.iter().flat_map(|(_, own)| own.iter()) {
+        if !keys.contains(k) {
+            keys.push(k);
+        }
+    }
+    keys
+}
+
+/// "type is one of tcp, http, ...", for hints.
+fn types_hint() -> String {
+    let types: Vec<&str> = TYPE_KEYS.iter().map(|(t, _)| *t).collect();
+    format!("type is one of {}", types.join(", "))
+}
 
 /// Parses check `name` (`key` is its name node, `def` its body). Always returns a check, so
 /// the name is registered even when the definition has errors.
 pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: &Path) -> Check {
-    let m = cx.map(def, &format!("check '{name}'"), ALL_KEYS);
+    let all_keys = all_keys();
+    let m = cx.map(def, &format!("check '{name}'"), &all_keys);
     let ty: Option<(&str, &[&str])> = match m.get("type") {
         None => {
-            cx.err(key, format!("check '{name}' has no type")).hint = Some(TYPES_HINT.into());
+            cx.err(key, format!("check '{name}' has no type")).hint = Some(types_hint());
             None
         }
         Some(t) => {
@@ -78,8 +77,9 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
             let found = TYPE_KEYS.iter().find(|(n, _)| *n == word).copied();
             if found.is_none() {
                 cx.err(t, format!("unknown check type '{word}'")).hint = Some(format!(
-                    "{}{TYPES_HINT}",
-                    did_you_mean(word, TYPE_KEYS.iter().map(|(n, _)| *n))
+                    "{}{}",
+                    did_you_mean(word, TYPE_KEYS.iter().map(|(n, _)| *n)),
+                    types_hint()
                 ));
             }
             found
@@ -88,11 +88,13 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
     if let Some((ty, own)) = ty {
         for (k, _) in def.as_map().unwrap_or_default() {
             let k_text = k.as_str().unwrap_or("");
-            if ALL_KEYS.contains(&k_text)
+            // Keys outside `all_keys` were reported as unknown by `cx.map`.
+            if all_keys.contains(&k_text)
                 && !COMMON_KEYS.contains(&k_text)
                 && !own.contains(&k_text)
             {
-                let takes: Vec<&str> = own.iter().chain(&COMMON_KEYS[1..]).copied().collect();
+                let common = COMMON_KEYS.iter().filter(|&&c| c != "type");
+                let takes: Vec<&str> = own.iter().chain(common).copied().collect();
                 cx.err(k, format!("'{k_text}' does not apply to a {ty} check"))
                     .hint = Some(format!(
                     "remove it; a {ty} check takes: {}",
@@ -257,6 +259,29 @@ fn k_of_n(cx: &mut Ctx<'_>, n: &Node, what: &str) -> Option<(u32, u32)> {
                 if what == "down" { "DOWN" } else { "UP" }
             ));
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Diagnostics;
+
+    /// Every type of the key table is parsed into the kind of that name: the table, the
+    /// parser's match and [`CheckKind::type_name`] cannot drift apart.
+    #[test]
+    fn every_type_of_the_table_parses_into_its_kind() {
+        let path = Path::new("dynadns.yaml");
+        for (ty, _) in TYPE_KEYS {
+            let text = format!("{{ type: {ty}, port: 80, file: f.txt }}");
+            let def = crate::yaml::parse(&text, path).expect("yaml");
+            let mut cx = Ctx {
+                path,
+                diags: Diagnostics::default(),
+            };
+            let c = check(&mut cx, "c", &def, &def, Path::new(""));
+            assert_eq!(c.kind.type_name(), *ty);
         }
     }
 }
