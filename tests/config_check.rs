@@ -398,3 +398,44 @@ resources:
     assert!(c.hint.starts_with("did you mean 'web'?"), "{c:?}");
     assert_eq!(all.len(), 2, "{all:#?}");
 }
+
+/// A path or a name written as a list or a mapping is an error, not a setting that is skipped
+/// (an https check would otherwise drop its CA file and fail every probe, a pool its members).
+#[test]
+fn a_list_where_one_value_belongs_is_an_error() {
+    let config = "\
+datacenters: { msk: {} }
+checks:
+  web: { type: https, ca_file: [ca.pem], host: { name: a.example } }
+resources:
+  www:
+    check: web
+    pools: { msk: { members_file: [pools/msk.txt] } }
+";
+    let (text, all) = check(config, &[("pools/msk.txt", "10.0.0.1\n")]);
+    find(&all, &at(&text, "[ca.pem]", 0), &["ca_file", "single value"]);
+    find(&all, &at(&text, "{ name", 0), &["host", "single value"]);
+    find(&all, &at(&text, "[pools", 0), &["members_file", "single value"]);
+    assert_eq!(all.len(), 3, "{all:#?}");
+}
+
+/// A weight in a members file is held to the same range, with the same words, as in the
+/// server file.
+#[test]
+fn a_members_file_weight_out_of_range_names_the_range() {
+    let config = "\
+datacenters: { msk: {} }
+resources:
+  www:
+    pools: { msk: { members_file: pools/msk.txt } }
+";
+    let members = "10.0.0.1 weight=2000000\n10.0.0.2 weight=heavy\n10.0.0.3\n";
+    let (_, all) = check(config, &[("pools/msk.txt", members)]);
+    find(
+        &all,
+        "pools/msk.txt:1:10",
+        &["weight '2000000'", "out of range (0..=1000000)"],
+    );
+    find(&all, "pools/msk.txt:2:10", &["weight 'heavy'", "not a whole number"]);
+    assert_eq!(all.len(), 2, "{all:#?}");
+}

@@ -155,29 +155,22 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
         Some("https") => {
             let port = port(cx, 443);
             let http = http_check(cx, &m, port);
-            let insecure = match m.get("insecure") {
-                None => false,
-                Some(n) => match n.as_str() {
-                    Some("true") => true,
-                    Some("false") => false,
-                    _ => {
-                        cx.err(n, "insecure must be true or false");
-                        false
-                    }
-                },
-            };
+            let insecure = m
+                .get("insecure")
+                .and_then(|n| cx.flag(n, "insecure"))
+                .unwrap_or(false);
+            let ca_file = m.get("ca_file").and_then(|f| cx.text(f, "ca_file"));
             CheckKind::Https {
                 http,
                 insecure,
-                ca_file: m
-                    .get("ca_file")
-                    .and_then(|f| f.as_str())
-                    .map(|f| base.join(f)),
+                ca_file: ca_file.map(|f| base.join(f)),
             }
         }
         Some("always_down") => CheckKind::AlwaysDown,
-        Some("file") => match m.get("file").and_then(|f| f.as_str()) {
-            Some(f) => CheckKind::File { path: base.join(f) },
+        Some("file") => match m.get("file").map(|f| cx.text(f, "file")) {
+            Some(Some(f)) => CheckKind::File { path: base.join(f) },
+            // A value that is not a path was reported by `cx.text`.
+            Some(None) => CheckKind::AlwaysUp,
             None => {
                 cx.err(
                     key,
@@ -225,19 +218,13 @@ fn http_check(
         }
         None => vec![200],
     };
+    let mut text = |key: &str| m.get(key).and_then(|n| cx.text(n, key)).map(str::to_string);
     HttpCheck {
         port,
-        path: m
-            .get("path")
-            .and_then(|p| p.as_str())
-            .unwrap_or("/")
-            .to_string(),
-        host: m.get("host").and_then(|h| h.as_str()).map(str::to_string),
+        path: text("path").unwrap_or_else(|| "/".into()),
+        host: text("host"),
         expect_status,
-        expect_body: m
-            .get("expect_body")
-            .and_then(|b| b.as_str())
-            .map(str::to_string),
+        expect_body: text("expect_body"),
     }
 }
 

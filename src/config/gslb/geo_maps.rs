@@ -51,10 +51,8 @@ pub(super) fn geo_map(
             }
         }
     }
-    if let Some(n) = m.get("nearest")
-        && !matches!(n.as_str(), Some("true" | "false"))
-    {
-        cx.err(n, "nearest must be true or false");
+    if let Some(n) = m.get("nearest") {
+        cx.flag(n, "nearest");
     }
     let mut networks = PrefixMap::default();
     if let Some(n) = m.get("networks") {
@@ -75,7 +73,9 @@ pub(super) fn geo_map(
     }
     if let Some(n) = m.get("networks_files") {
         for f in n.one_or_many() {
-            let Some(rel) = f.as_str() else { continue };
+            let Some(rel) = cx.text(f, "a networks file") else {
+                continue;
+            };
             networks_file(cx, f, &base.join(rel), dcs, &mut networks);
         }
     }

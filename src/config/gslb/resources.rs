@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::super::Ctx;
-use super::super::did_you_mean;
+use super::super::{did_you_mean, whole_number};
 use super::super::yaml::{Kind, Node};
 use super::geo_maps::tokens;
 use super::{Refs, dc_list, entries, sorted_names};
@@ -33,6 +33,9 @@ const RESOURCE_KEYS: &[&str] = &[
     "members",
 ];
 
+/// Largest member weight, in the server file and in members files.
+const MAX_WEIGHT: u64 = 1_000_000;
+
 const ROUTE_SHAPE: &str = "route must be all, { order: [DC, ...] } or { geo: MAP }";
 
 /// Parses resource `name`. Always returns a resource (parts with errors get placeholders and
@@ -51,7 +54,7 @@ pub(super) fn resource(
         None => 30,
     };
     let check = m.get("check").and_then(|n| {
-        let c = n.as_str().unwrap_or("");
+        let c = cx.text(n, "check")?;
         let found = refs.checks.get(c).copied();
         if found.is_none() {
             let known = sorted_names(refs.checks);
@@ -203,7 +206,9 @@ fn cnames(
             }
             _ => (v, None),
         };
-        let text = target_node.as_str().unwrap_or("");
+        let Some(text) = cx.text(target_node, "a CNAME target") else {
+            continue;
+        };
         if has_check && probe.is_none() {
             cx.err(
                 v,
@@ -254,7 +259,9 @@ fn route(cx: &mut Ctx<'_>, n: &Node, refs: &Refs<'_>, pool_dcs: &[DcId]) -> Rout
                 }
                 Route::Order(list)
             } else if let Some(g) = rm.get("geo") {
-                let mname = g.as_str().unwrap_or("");
+                let Some(mname) = cx.text(g, "route.geo") else {
+                    return fallback;
+                };
                 match refs.maps.get(mname) {
                     Some(&i) => Route::Geo(i),
                     None => {
@@ -413,7 +420,7 @@ fn pool_members(
                 items.extend(list.one_or_many());
             }
             if let Some(f) = pm.get("members_file")
-                && let Some(rel) = f.as_str()
+                && let Some(rel) = cx.text(f, "members_file")
             {
                 members_file(cx, f, &base.join(rel), target_of, &mut out, &mut origins);
             }
@@ -444,7 +451,7 @@ fn pool_members(
                 let mm = cx.map(item, "member", &["address", "weight", "probe"]);
                 let weight = mm
                     .get("weight")
-                    .and_then(|w| cx.number(w, "weight", 0, 1_000_000))
+                    .and_then(|w| cx.number(w, "weight", 0, MAX_WEIGHT))
                     .unwrap_or(1) as u32;
                 let probe = mm.get("probe").and_then(|p| ip(cx, p, "probe"));
                 let Some(addr) = mm.get("address").and_then(|a| ip(cx, a, "address")) else {
@@ -537,9 +544,9 @@ fn members_file<'n>(
                     Err(_) => bad(format!("'{tok}' is not an IP address")),
                 }
             } else if let Some(w) = tok.strip_prefix("weight=") {
-                match w.parse::<u32>() {
-                    Ok(v) if v <= 1_000_000 => weight = v,
-                    _ => bad(format!("'{w}' is not a weight (0-1000000)")),
+                match whole_number(w, "weight", 0, MAX_WEIGHT) {
+                    Ok(v) => weight = v as u32,
+                    Err((msg, _)) => bad(msg),
                 }
             } else if let Some(p) = tok.strip_prefix("probe=") {
                 match p.parse::<IpAddr>() {
