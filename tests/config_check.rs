@@ -439,3 +439,41 @@ resources:
     find(&all, "pools/msk.txt:2:10", &["weight 'heavy'", "not a whole number"]);
     assert_eq!(all.len(), 2, "{all:#?}");
 }
+
+/// What used to pass silently and route nowhere: an empty datacenter list, an empty pool, a
+/// network written twice (one of its orders would never be used), `networks` written as a
+/// list, and a route that is both an order and a geo map.
+#[test]
+fn empty_lists_duplicate_networks_and_double_routes_are_errors() {
+    let config = "\
+datacenters: { msk: {}, spb: {} }
+geo_maps:
+  world:
+    default: []
+    networks: { \"10.0.0.0/8\": [msk], \"11.0.0.0/8\": [] }
+    networks_files: [partners.txt]
+  list:
+    default: [msk]
+    networks: [\"12.0.0.0/8 msk\"]
+resources:
+  www:
+    pools: { msk: [], spb: { members_file: pools/spb.txt } }
+    route: { geo: world, order: [msk] }
+";
+    let (text, all) = check(
+        config,
+        &[
+            ("partners.txt", "# partners\n10.0.0.0/8 spb\n13.0.0.0/8 ,\n"),
+            ("pools/spb.txt", "# nothing yet\n"),
+        ],
+    );
+    find(&all, &at(&text, "[]", 0), &["default lists no datacenter"]);
+    find(&all, &at(&text, "[]", 1), &["network 11.0.0.0/8 lists no datacenter"]);
+    find(&all, "partners.txt:2:1", &["network 10.0.0.0/8 is listed twice"]);
+    find(&all, "partners.txt:3:12", &["network 13.0.0.0/8 lists no datacenter"]);
+    find(&all, &at(&text, "[\"12.0", 0), &["networks must be a mapping"]);
+    find(&all, &at(&text, "msk: []", 0), &["pool 'msk' has no members"]);
+    find(&all, &at(&text, "spb: { members_file", 0), &["pool 'spb' has no members"]);
+    find(&all, &at_sub(&text, "geo: world", "world"), &["not both"]);
+    assert_eq!(all.len(), 8, "{all:#?}");
+}

@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use super::super::Ctx;
 use super::super::{did_you_mean, whole_number};
 use super::super::yaml::{Kind, Node};
-use super::geo_maps::tokens;
-use super::{Refs, dc_list, entries, sorted_names};
+use super::{Refs, dc_list, entries, for_each_line, sorted_names};
 use crate::diag::{Diagnostic, Pos};
 use crate::gslb::{
     AnswerPolicy, Answers, CnamePool, DcId, Member, MembersMode, MinUp, Pick, Pool, Resource,
@@ -252,12 +251,12 @@ fn route(cx: &mut Ctx<'_>, n: &Node, refs: &Refs<'_>, pool_dcs: &[DcId]) -> Rout
         Kind::Scalar { text, .. } if text == "all" => Route::All,
         Kind::Map(_) => {
             let rm = cx.map(n, "route", &["order", "geo"]);
+            if let (Some(_), Some(g)) = (rm.get("order"), rm.get("geo")) {
+                cx.err(g, "a route is an order or a geo map, not both").hint =
+                    Some(ROUTE_SHAPE.into());
+            }
             if let Some(o) = rm.get("order") {
-                let list = dc_list(cx, o, refs.dcs, Some(pool_dcs));
-                if o.one_or_many().is_empty() {
-                    cx.err(o, "route.order lists no datacenter");
-                }
-                Route::Order(list)
+                Route::Order(dc_list(cx, o, "route.order", refs.dcs, Some(pool_dcs)))
             } else if let Some(g) = rm.get("geo") {
                 let Some(mname) = cx.text(g, "route.geo") else {
                     return fallback;
@@ -406,6 +405,7 @@ fn pool_members(
     base: &Path,
     target_of: &mut dyn FnMut(IpAddr) -> Option<TargetId>,
 ) -> Vec<Member> {
+    let errors_before = cx.diags.len();
     let mut out = Vec::new();
     let mut origins: Vec<Origin<'_>> = Vec::new();
     let mut items: Vec<&Node> = Vec::new();
@@ -423,9 +423,6 @@ fn pool_members(
                 && let Some(rel) = cx.text(f, "members_file")
             {
                 members_file(cx, f, &base.join(rel), target_of, &mut out, &mut origins);
-            }
-            if pm.is_empty() {
-                cx.err(v, format!("pool '{dc_name}' has no members"));
             }
         }
         _ => items.extend(v.one_or_many()),
@@ -488,6 +485,12 @@ fn pool_members(
             }
         }
     }
+    // Empty with no error about a member: nothing was written (`[]`, a members file of
+    // comments only), and such a pool could never answer.
+    if out.is_empty() && cx.diags.len() == errors_before {
+        cx.err(key, format!("pool '{dc_name}' has no members")).hint =
+            Some("list its addresses, or remove the pool".into());
+    }
     if !out.is_empty() && out.iter().all(|m| m.weight == 0) {
         cx.err(
             key,
@@ -508,53 +511,38 @@ fn members_file<'n>(
     out: &mut Vec<Member>,
     origins: &mut Vec<Origin<'n>>,
 ) {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            cx.err(
-                at,
-                format!("cannot read members file {}: {e}", path.display()),
+    for_each_line(cx, at, path, "members file", |cx, words| {
+        let mut ok = true;
+        let mut bad = |cx: &mut Ctx<'_>, at: Pos, msg: String| {
+            cx.diags.push(
+                Diagnostic::new(path, at, msg)
+                    .hint("each line is 'ADDRESS [weight=N] [probe=ADDRESS]'"),
             );
-            return;
-        }
-    };
-    for (i, line) in text.lines().enumerate() {
-        let content = line.split('#').next().unwrap_or("");
-        let mut address = None;
+            ok = false;
+        };
+        let (first, address) = words[0];
+        let address = match address.parse::<IpAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                bad(cx, first, format!("'{address}' is not an IP address"));
+                None
+            }
+        };
         let mut weight = 1u32;
         let mut probe = None;
-        let mut ok = true;
-        let mut first = Pos::default();
-        for (j, (col, tok)) in tokens(content).into_iter().enumerate() {
-            let pos = Pos {
-                line: i + 1,
-                col: col + 1,
-            };
-            let mut bad = |msg: String| {
-                cx.diags.push(
-                    Diagnostic::new(path, pos, msg)
-                        .hint("each line is 'ADDRESS [weight=N] [probe=ADDRESS]'"),
-                );
-                ok = false;
-            };
-            if j == 0 {
-                first = pos;
-                match tok.parse::<IpAddr>() {
-                    Ok(a) => address = Some(a),
-                    Err(_) => bad(format!("'{tok}' is not an IP address")),
-                }
-            } else if let Some(w) = tok.strip_prefix("weight=") {
+        for &(at, word) in &words[1..] {
+            if let Some(w) = word.strip_prefix("weight=") {
                 match whole_number(w, "weight", 0, MAX_WEIGHT) {
                     Ok(v) => weight = v as u32,
-                    Err((msg, _)) => bad(msg),
+                    Err((msg, _)) => bad(cx, at, msg),
                 }
-            } else if let Some(p) = tok.strip_prefix("probe=") {
+            } else if let Some(p) = word.strip_prefix("probe=") {
                 match p.parse::<IpAddr>() {
                     Ok(a) => probe = Some(a),
-                    Err(_) => bad(format!("'{p}' is not an IP address")),
+                    Err(_) => bad(cx, at, format!("'{p}' is not an IP address")),
                 }
             } else {
-                bad(format!("unknown field '{tok}'"));
+                bad(cx, at, format!("unknown field '{word}'"));
             }
         }
         if let (Some(a), true) = (address, ok) {
@@ -565,5 +553,5 @@ fn members_file<'n>(
             });
             origins.push(Origin::File(path.to_path_buf(), first));
         }
-    }
+    });
 }
