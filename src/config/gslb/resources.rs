@@ -291,7 +291,9 @@ fn route(cx: &mut Ctx<'_>, n: &Node, refs: &Refs<'_>, pool_dcs: &[DcId]) -> Rout
 }
 
 /// `min_up:` a count from 1 to the answerable members of every pool, or a share from 1% to
-/// 100%: any other value makes a pool that is never up (or always), which is never meant.
+/// 100%. Other values do not mean what they say ([`crate::gslb::members::pool_is_up`]): a
+/// pool with no member up is down whatever the rule, a count is capped at the pool's size
+/// (so a larger one means "every member"), and over 100% is never reached.
 fn min_up(cx: &mut Ctx<'_>, n: &Node, answers: &Answers, refs: &Refs<'_>) -> MinUp {
     let s = n.as_str().unwrap_or("");
     let parsed = match s.strip_suffix('%') {
@@ -306,16 +308,16 @@ fn min_up(cx: &mut Ctx<'_>, n: &Node, answers: &Answers, refs: &Refs<'_>) -> Min
             );
         }
         Some(MinUp::Count(0)) => {
-            cx.err(n, "min_up 0 would count a pool with no member up as up")
-                .hint = Some("min_up is at least 1 (any member up), or a share such as 50%".into());
+            cx.err(n, "min_up 0 is not a threshold: a pool with no member up is down anyway")
+                .hint = Some("write 1 (any member up), or a share such as 50%".into());
         }
         Some(MinUp::Percent(0)) => {
-            cx.err(n, "min_up 0% would count a pool with no member up as up")
+            cx.err(n, "min_up 0% is not a threshold: a pool with no member up is down anyway")
                 .hint = Some("write a share from 1% to 100%, or a count such as 1".into());
         }
         Some(MinUp::Percent(p)) if p > 100 => {
-            cx.err(n, format!("min_up {p}% is more than 100%")).hint =
-                Some("write a share from 1% to 100%".into());
+            cx.err(n, format!("min_up {p}% is more than 100%: no pool could ever be up"))
+                .hint = Some("write a share from 1% to 100%".into());
         }
         Some(MinUp::Count(k)) => {
             if let Answers::Addresses(pools) = answers {
@@ -334,7 +336,8 @@ fn min_up(cx: &mut Ctx<'_>, n: &Node, answers: &Answers, refs: &Refs<'_>) -> Min
                         ),
                     )
                     .hint = Some(
-                        "such a pool could never be up; lower min_up, or write a share such as 50%"
+                        "there it would only mean 'every member up'; lower min_up, or write a \
+                         share such as 50%"
                             .into(),
                     );
                 }
