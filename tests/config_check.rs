@@ -477,3 +477,24 @@ resources:
     find(&all, &at_sub(&text, "geo: world", "world"), &["not both"]);
     assert_eq!(all.len(), 8, "{all:#?}");
 }
+
+/// What only the prober can check (a host that is not a host name, a CA file that is not
+/// there) fails `check`, at the check's name: at serve time those targets would never be
+/// probed.
+#[test]
+fn a_check_the_prober_cannot_build_is_an_error() {
+    let config = "\
+datacenters: { msk: {} }
+checks:
+  named: { type: http, host: \"www.example.com:8080\" }
+  trusted: { type: https, ca_file: certs/missing.pem }
+resources:
+  www:
+    check: named
+    pools: { msk: [192.0.2.1] }
+";
+    let (text, all) = check(config, &[]);
+    find(&all, &at(&text, "named:", 0), &["host", "bare host name"]);
+    find(&all, &at(&text, "trusted:", 0), &["ca_file", "missing.pem"]);
+    assert_eq!(all.len(), 2, "{all:#?}");
+}

@@ -13,6 +13,8 @@ use super::super::Ctx;
 use super::super::did_you_mean;
 use super::super::yaml::Node;
 use crate::gslb::{Check, CheckKind, HttpCheck};
+use crate::health;
+use crate::health::probe::Prober;
 
 /// Keys every check type takes.
 const COMMON_KEYS: &[&str] = &["type", "interval", "timeout", "down", "up"];
@@ -65,6 +67,7 @@ fn types_hint() -> String {
 /// Parses check `name` (`key` is its name node, `def` its body). Always returns a check, so
 /// the name is registered even when the definition has errors.
 pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: &Path) -> Check {
+    let errors_before = cx.diags.len();
     let all_keys = all_keys();
     let m = cx.map(def, &format!("check '{name}'"), &all_keys);
     let ty: Option<(&str, &[&str])> = match m.get("type") {
@@ -185,14 +188,24 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
         // load fails on that error).
         _ => CheckKind::AlwaysUp,
     };
-    Check {
+    let check = Check {
         name: name.to_string(),
         kind,
         interval,
         timeout,
         down,
         up,
+    };
+    // The prober checks what only it can (the host as a URL host and Host header, the path in
+    // a URL, ca_file read and parsed). Built here, its error fails the load; at serve time it
+    // would only log "not probed" and leave the targets up without a probe.
+    if cx.diags.len() == errors_before
+        && health::checks::is_probed(&check)
+        && let Err(e) = Prober::new(&check)
+    {
+        cx.err(key, e).hint = Some("targets of a check that cannot be built are never probed".into());
     }
+    check
 }
 
 /// The HTTP request and expected answer of an http/https check.
