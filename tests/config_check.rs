@@ -9,17 +9,9 @@ mod common;
 
 use std::process::Command;
 
-use common::TempDir;
+use common::{MINIMAL_ZONE, TempDir};
 
 const HEAD: &str = "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\n";
-
-const ZONE: &str = "\
-zone: example.com
-soa: { primary: ns1, contact: hostmaster, serial: 1 }
-records:
-  \"@\": { NS: [ns1] }
-  ns1: { A: 192.0.2.53 }
-";
 
 /// One reported problem: `FILE:LINE:COL`, the message, the hint.
 #[derive(Debug)]
@@ -35,7 +27,7 @@ fn check(config: &str, extra: &[(&str, &str)]) -> (String, Vec<Reported>) {
     let text = format!("{HEAD}{config}");
     let mut files = vec![
         ("dynadns.yaml", text.as_str()),
-        ("zones/example.com.yaml", ZONE),
+        ("zones/example.com.yaml", MINIMAL_ZONE),
     ];
     files.extend_from_slice(extra);
     let dir = TempDir::with(&files);
