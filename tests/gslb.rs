@@ -1138,7 +1138,7 @@ resources:
             (ZONE_PATH, &zone("  www: { DYNA: www }\n")),
         ],
         &format!("dynadns.yaml:{l}:{c}"),
-        &["nsk"],
+        &["datacenter 'nsk' has no pool in this resource"],
     );
 }
 
