@@ -405,9 +405,17 @@ resources:
     pools: { msk: { members_file: [pools/msk.txt] } }
 ";
     let (text, all) = check(config, &[("pools/msk.txt", "10.0.0.1\n")]);
-    find(&all, &at(&text, "[ca.pem]", 0), &["ca_file", "single value"]);
+    find(
+        &all,
+        &at(&text, "[ca.pem]", 0),
+        &["ca_file", "single value"],
+    );
     find(&all, &at(&text, "{ name", 0), &["host", "single value"]);
-    find(&all, &at(&text, "[pools", 0), &["members_file", "single value"]);
+    find(
+        &all,
+        &at(&text, "[pools", 0),
+        &["members_file", "single value"],
+    );
     assert_eq!(all.len(), 3, "{all:#?}");
 }
 
@@ -428,7 +436,11 @@ resources:
         "pools/msk.txt:1:10",
         &["weight '2000000'", "out of range (0..=1000000)"],
     );
-    find(&all, "pools/msk.txt:2:10", &["weight 'heavy'", "not a whole number"]);
+    find(
+        &all,
+        "pools/msk.txt:2:10",
+        &["weight 'heavy'", "not a whole number"],
+    );
     assert_eq!(all.len(), 2, "{all:#?}");
 }
 
@@ -460,12 +472,36 @@ resources:
         ],
     );
     find(&all, &at(&text, "[]", 0), &["default lists no datacenter"]);
-    find(&all, &at(&text, "[]", 1), &["network 11.0.0.0/8 lists no datacenter"]);
-    find(&all, "partners.txt:2:1", &["network 10.0.0.0/8 is listed twice"]);
-    find(&all, "partners.txt:3:12", &["network 13.0.0.0/8 lists no datacenter"]);
-    find(&all, &at(&text, "[\"12.0", 0), &["networks must be a mapping"]);
-    find(&all, &at(&text, "msk: []", 0), &["pool 'msk' has no members"]);
-    find(&all, &at(&text, "spb: { members_file", 0), &["pool 'spb' has no members"]);
+    find(
+        &all,
+        &at(&text, "[]", 1),
+        &["network 11.0.0.0/8 lists no datacenter"],
+    );
+    find(
+        &all,
+        "partners.txt:2:1",
+        &["network 10.0.0.0/8 is listed twice"],
+    );
+    find(
+        &all,
+        "partners.txt:3:12",
+        &["network 13.0.0.0/8 lists no datacenter"],
+    );
+    find(
+        &all,
+        &at(&text, "[\"12.0", 0),
+        &["networks must be a mapping"],
+    );
+    find(
+        &all,
+        &at(&text, "msk: []", 0),
+        &["pool 'msk' has no members"],
+    );
+    find(
+        &all,
+        &at(&text, "spb: { members_file", 0),
+        &["pool 'spb' has no members"],
+    );
     find(&all, &at_sub(&text, "geo: world", "world"), &["not both"]);
     assert_eq!(all.len(), 8, "{all:#?}");
 }

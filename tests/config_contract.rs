@@ -14,8 +14,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{MINIMAL_ZONE, TempDir};
 use dynadns::diag::Diagnostic;
 

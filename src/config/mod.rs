@@ -233,9 +233,10 @@ pub(crate) fn whole_number(
     let hint = || format!("write a whole number from {min} to {max}");
     match s.parse::<u64>() {
         Ok(v) if (min..=max).contains(&v) => Ok(v),
-        _ if s.parse::<i128>().is_ok() => {
-            Err((format!("{what} '{s}' is out of range ({min}..={max})"), hint()))
-        }
+        _ if s.parse::<i128>().is_ok() => Err((
+            format!("{what} '{s}' is out of range ({min}..={max})"),
+            hint(),
+        )),
         _ => Err((format!("{what} '{s}' is not a whole number"), hint())),
     }
 }
@@ -340,8 +341,11 @@ impl Ctx<'_> {
     pub(crate) fn text<'n>(&mut self, n: &'n Node, what: &str) -> Option<&'n str> {
         let s = n.as_str();
         if s.is_none() {
-            self.err(n, format!("{what} must be a single value, found {}", n.shape()))
-                .hint = Some("write one value, not a list or a mapping".into());
+            self.err(
+                n,
+                format!("{what} must be a single value, found {}", n.shape()),
+            )
+            .hint = Some("write one value, not a list or a mapping".into());
         }
         s
     }

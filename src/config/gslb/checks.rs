@@ -203,7 +203,8 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
         && health::checks::is_probed(&check)
         && let Err(e) = Prober::new(&check)
     {
-        cx.err(key, e).hint = Some("targets of a check that cannot be built are never probed".into());
+        cx.err(key, e).hint =
+            Some("targets of a check that cannot be built are never probed".into());
     }
     check
 }

@@ -125,12 +125,22 @@ fn networks_file(
             at.col += d.chars().count() + 1;
         }
         if list.split(',').all(str::is_empty) {
-            bad(cx, list_at, format!("network {cidr} lists no datacenter"), HINT);
+            bad(
+                cx,
+                list_at,
+                format!("network {cidr} lists no datacenter"),
+                HINT,
+            );
         }
         match parse_cidr(cidr) {
             Ok((a, l)) => {
                 if !out.insert(a, l, ids) {
-                    bad(cx, cidr_at, format!("network {cidr} is listed twice"), TWICE_HINT);
+                    bad(
+                        cx,
+                        cidr_at,
+                        format!("network {cidr} is listed twice"),
+                        TWICE_HINT,
+                    );
                 }
             }
             Err(e) => bad(cx, cidr_at, format!("bad network '{cidr}': {e}"), HINT),

@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::yaml::{Kind, Node};
-use crate::diag::Pos;
 use super::{Ctx, did_you_mean};
+use crate::diag::Pos;
 use crate::gslb::{Datacenter, DcId, Gslb, Target, TargetId};
 
 /// Parses the GSLB sections. `top` is the server file's top-level mapping.

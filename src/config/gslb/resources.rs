@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::super::Ctx;
-use super::super::{did_you_mean, whole_number};
 use super::super::yaml::{Kind, Node};
+use super::super::{did_you_mean, whole_number};
 use super::{Refs, dc_list, entries, for_each_line, sorted_names};
 use crate::diag::{Diagnostic, Pos};
 use crate::gslb::{
@@ -308,16 +308,25 @@ fn min_up(cx: &mut Ctx<'_>, n: &Node, answers: &Answers, refs: &Refs<'_>) -> Min
             );
         }
         Some(MinUp::Count(0)) => {
-            cx.err(n, "min_up 0 is not a threshold: a pool with no member up is down anyway")
-                .hint = Some("write 1 (any member up), or a share such as 50%".into());
+            cx.err(
+                n,
+                "min_up 0 is not a threshold: a pool with no member up is down anyway",
+            )
+            .hint = Some("write 1 (any member up), or a share such as 50%".into());
         }
         Some(MinUp::Percent(0)) => {
-            cx.err(n, "min_up 0% is not a threshold: a pool with no member up is down anyway")
-                .hint = Some("write a share from 1% to 100%, or a count such as 1".into());
+            cx.err(
+                n,
+                "min_up 0% is not a threshold: a pool with no member up is down anyway",
+            )
+            .hint = Some("write a share from 1% to 100%, or a count such as 1".into());
         }
         Some(MinUp::Percent(p)) if p > 100 => {
-            cx.err(n, format!("min_up {p}% is more than 100%: no pool could ever be up"))
-                .hint = Some("write a share from 1% to 100%".into());
+            cx.err(
+                n,
+                format!("min_up {p}% is more than 100%: no pool could ever be up"),
+            )
+            .hint = Some("write a share from 1% to 100%".into());
         }
         Some(MinUp::Count(k)) => {
             if let Answers::Addresses(pools) = answers {
