@@ -9,17 +9,9 @@ mod common;
 
 use std::process::Command;
 
-use common::TempDir;
+use common::{MINIMAL_ZONE, TempDir};
 
 const HEAD: &str = "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\n";
-
-const ZONE: &str = "\
-zone: example.com
-soa: { primary: ns1, contact: hostmaster, serial: 1 }
-records:
-  \"@\": { NS: [ns1] }
-  ns1: { A: 192.0.2.53 }
-";
 
 /// One reported problem: `FILE:LINE:COL`, the message, the hint.
 #[derive(Debug)]
@@ -35,7 +27,7 @@ fn check(config: &str, extra: &[(&str, &str)]) -> (String, Vec<Reported>) {
     let text = format!("{HEAD}{config}");
     let mut files = vec![
         ("dynadns.yaml", text.as_str()),
-        ("zones/example.com.yaml", ZONE),
+        ("zones/example.com.yaml", MINIMAL_ZONE),
     ];
     files.extend_from_slice(extra);
     let dir = TempDir::with(&files);
@@ -396,5 +388,141 @@ resources:
     assert!(t.hint.starts_with("did you mean 'http'?"), "{t:?}");
     let c = find(&all, &at(&text, "wbe", 0), &["unknown check 'wbe'"]);
     assert!(c.hint.starts_with("did you mean 'web'?"), "{c:?}");
+    assert_eq!(all.len(), 2, "{all:#?}");
+}
+
+/// A path or a name written as a list or a mapping is an error, not a setting that is skipped
+/// (an https check would otherwise drop its CA file and fail every probe, a pool its members).
+#[test]
+fn a_list_where_one_value_belongs_is_an_error() {
+    let config = "\
+datacenters: { msk: {} }
+checks:
+  web: { type: https, ca_file: [ca.pem], host: { name: a.example } }
+resources:
+  www:
+    check: web
+    pools: { msk: { members_file: [pools/msk.txt] } }
+";
+    let (text, all) = check(config, &[("pools/msk.txt", "10.0.0.1\n")]);
+    find(
+        &all,
+        &at(&text, "[ca.pem]", 0),
+        &["ca_file", "single value"],
+    );
+    find(&all, &at(&text, "{ name", 0), &["host", "single value"]);
+    find(
+        &all,
+        &at(&text, "[pools", 0),
+        &["members_file", "single value"],
+    );
+    assert_eq!(all.len(), 3, "{all:#?}");
+}
+
+/// A weight in a members file is held to the same range, with the same words, as in the
+/// server file.
+#[test]
+fn a_members_file_weight_out_of_range_names_the_range() {
+    let config = "\
+datacenters: { msk: {} }
+resources:
+  www:
+    pools: { msk: { members_file: pools/msk.txt } }
+";
+    let members = "10.0.0.1 weight=2000000\n10.0.0.2 weight=heavy\n10.0.0.3\n";
+    let (_, all) = check(config, &[("pools/msk.txt", members)]);
+    find(
+        &all,
+        "pools/msk.txt:1:10",
+        &["weight '2000000'", "out of range (0..=1000000)"],
+    );
+    find(
+        &all,
+        "pools/msk.txt:2:10",
+        &["weight 'heavy'", "not a whole number"],
+    );
+    assert_eq!(all.len(), 2, "{all:#?}");
+}
+
+/// What used to pass silently and route nowhere: an empty datacenter list, an empty pool, a
+/// network written twice (one of its orders would never be used), `networks` written as a
+/// list, and a route that is both an order and a geo map.
+#[test]
+fn empty_lists_duplicate_networks_and_double_routes_are_errors() {
+    let config = "\
+datacenters: { msk: {}, spb: {} }
+geo_maps:
+  world:
+    default: []
+    networks: { \"10.0.0.0/8\": [msk], \"11.0.0.0/8\": [] }
+    networks_files: [partners.txt]
+  list:
+    default: [msk]
+    networks: [\"12.0.0.0/8 msk\"]
+resources:
+  www:
+    pools: { msk: [], spb: { members_file: pools/spb.txt } }
+    route: { geo: world, order: [msk] }
+";
+    let (text, all) = check(
+        config,
+        &[
+            ("partners.txt", "# partners\n10.0.0.0/8 spb\n13.0.0.0/8 ,\n"),
+            ("pools/spb.txt", "# nothing yet\n"),
+        ],
+    );
+    find(&all, &at(&text, "[]", 0), &["default lists no datacenter"]);
+    find(
+        &all,
+        &at(&text, "[]", 1),
+        &["network 11.0.0.0/8 lists no datacenter"],
+    );
+    find(
+        &all,
+        "partners.txt:2:1",
+        &["network 10.0.0.0/8 is listed twice"],
+    );
+    find(
+        &all,
+        "partners.txt:3:12",
+        &["network 13.0.0.0/8 lists no datacenter"],
+    );
+    find(
+        &all,
+        &at(&text, "[\"12.0", 0),
+        &["networks must be a mapping"],
+    );
+    find(
+        &all,
+        &at(&text, "msk: []", 0),
+        &["pool 'msk' has no members"],
+    );
+    find(
+        &all,
+        &at(&text, "spb: { members_file", 0),
+        &["pool 'spb' has no members"],
+    );
+    find(&all, &at_sub(&text, "geo: world", "world"), &["not both"]);
+    assert_eq!(all.len(), 8, "{all:#?}");
+}
+
+/// What only the prober can check (a host that is not a host name, a CA file that is not
+/// there) fails `check`, at the check's name: at serve time those targets would never be
+/// probed.
+#[test]
+fn a_check_the_prober_cannot_build_is_an_error() {
+    let config = "\
+datacenters: { msk: {} }
+checks:
+  named: { type: http, host: \"www.example.com:8080\" }
+  trusted: { type: https, ca_file: certs/missing.pem }
+resources:
+  www:
+    check: named
+    pools: { msk: [192.0.2.1] }
+";
+    let (text, all) = check(config, &[]);
+    find(&all, &at(&text, "named:", 0), &["host", "bare host name"]);
+    find(&all, &at(&text, "trusted:", 0), &["ca_file", "missing.pem"]);
     assert_eq!(all.len(), 2, "{all:#?}");
 }

@@ -1134,7 +1134,7 @@ resources:
             (ZONE_PATH, &zone("  www: { DYNA: www }\n")),
         ],
         &format!("dynadns.yaml:{l}:{c}"),
-        &["nsk"],
+        &["datacenter 'nsk' has no pool in this resource"],
     );
 }
 

@@ -803,6 +803,13 @@ async fn loopback_latency() {
 fn config_keys_insecure_and_ca_file() {
     let dir = std::env::temp_dir().join(format!("dynadns-probe-config-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("zones")).expect("mkdir");
+    // `check` reads ca_file (a missing one is a configuration error): give it a real CA.
+    std::fs::create_dir_all(dir.join("certs")).expect("mkdir");
+    std::fs::copy(
+        tls_setup("config").ca_file.as_path(),
+        dir.join("certs/ca.pem"),
+    )
+    .expect("ca");
     let yaml = "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\nchecks:\n  \
                 a: { type: https, host: www.example.com, insecure: true }\n  \
                 b: { type: https, ca_file: certs/ca.pem, down: 10/20, up: 20/20 }\n  \

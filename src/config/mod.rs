@@ -221,10 +221,24 @@ pub(crate) fn did_you_mean<'a>(
     near_miss(word, candidates).map_or_else(String::new, |c| format!("did you mean '{c}'? "))
 }
 
-/// Parses a duration such as `2s`, `500ms`, `1m`, `1h` (a bare number is seconds); the
-/// grammar is the one of [`crate::duration`], shared with zone files.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    crate::duration::parse_duration(s).ok()
+/// A whole number from `min` to `max`, or the message and hint saying why `s` is not one:
+/// "out of range (1..=1024)" for a number, "must be a whole number" for other text. Shared by
+/// the server file and the members files, so both say it the same way.
+pub(crate) fn whole_number(
+    s: &str,
+    what: &str,
+    min: u64,
+    max: u64,
+) -> Result<u64, (String, String)> {
+    let hint = || format!("write a whole number from {min} to {max}");
+    match s.parse::<u64>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ if s.parse::<i128>().is_ok() => Err((
+            format!("{what} '{s}' is out of range ({min}..={max})"),
+            hint(),
+        )),
+        _ => Err((format!("{what} '{s}' is not a whole number"), hint())),
+    }
 }
 
 /// Loader state: the file being read and the problems found so far.
@@ -296,33 +310,56 @@ impl Ctx<'_> {
         }
     }
 
+    /// A whole number from `min` to `max` (see [`whole_number`]); an error at `n` otherwise.
     pub(crate) fn number(&mut self, n: &Node, what: &str, min: u64, max: u64) -> Option<u64> {
-        let s = n.as_str().unwrap_or("");
-        match s.parse::<u64>() {
-            Ok(v) if (min..=max).contains(&v) => Some(v),
-            _ if s.parse::<i128>().is_ok() => {
-                self.err(n, format!("{what} '{s}' is out of range ({min}..={max})"))
-                    .hint = Some(format!("write a whole number from {min} to {max}"));
-                None
-            }
-            _ => {
-                self.err(
-                    n,
-                    format!("{what} '{s}' must be a whole number from {min} to {max}"),
-                );
+        let s = self.text(n, what)?;
+        match whole_number(s, what, min, max) {
+            Ok(v) => Some(v),
+            Err((msg, hint)) => {
+                self.err(n, msg).hint = Some(hint);
                 None
             }
         }
     }
 
+    /// A duration in the grammar of [`crate::duration`] (`500ms`, `2s`, `1h30m`); "out of
+    /// range" is told apart from "not a duration".
     pub(crate) fn duration(&mut self, n: &Node, what: &str) -> Option<Duration> {
-        let s = n.as_str().unwrap_or("");
-        let d = parse_duration(s);
-        if d.is_none() {
-            self.err(n, format!("{what} '{s}' is not a duration")).hint =
-                Some("write e.g. 500ms, 2s, 1m".into());
+        let s = self.text(n, what)?;
+        match crate::duration::parse_duration(s) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.err(n, format!("{what} '{s}' is {e}")).hint =
+                    Some("write e.g. 500ms, 2s, 1m".into());
+                None
+            }
         }
-        d
+    }
+
+    /// The text of a single value; for a list or a mapping an error at `n` (a path or a name
+    /// written as `[a]` is a mistake, not something to skip).
+    pub(crate) fn text<'n>(&mut self, n: &'n Node, what: &str) -> Option<&'n str> {
+        let s = n.as_str();
+        if s.is_none() {
+            self.err(
+                n,
+                format!("{what} must be a single value, found {}", n.shape()),
+            )
+            .hint = Some("write one value, not a list or a mapping".into());
+        }
+        s
+    }
+
+    /// `true` or `false`; an error at `n` for anything else.
+    pub(crate) fn flag(&mut self, n: &Node, what: &str) -> Option<bool> {
+        match n.as_str() {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => {
+                self.err(n, format!("{what} must be true or false"));
+                None
+            }
+        }
     }
 }
 
@@ -375,15 +412,9 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         listen_dns.push(SocketAddr::from(([127, 0, 0, 1], 5353)));
     }
 
-    let zones_dir = match top.get("zones") {
-        Some(z) => match z.as_str() {
-            Some(s) => base.join(s),
-            None => {
-                cx.err(z, "zones must be a directory path");
-                base.join("zones")
-            }
-        },
-        None => base.join("zones"),
+    let zones_dir = match top.get("zones").map(|z| cx.text(z, "zones")) {
+        Some(Some(s)) => base.join(s),
+        _ => base.join("zones"),
     };
 
     let mut limits = Limits::default();
@@ -435,11 +466,11 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         {
             server.udp_workers = v as usize;
         }
-        if let Some(v) = sm.get("version") {
-            server.version = v.as_str().unwrap_or("").to_string();
+        if let Some(v) = sm.get("version").and_then(|v| cx.text(v, "version")) {
+            server.version = v.to_string();
         }
-        if let Some(v) = sm.get("identity") {
-            server.identity = v.as_str().unwrap_or("").to_string();
+        if let Some(v) = sm.get("identity").and_then(|v| cx.text(v, "identity")) {
+            server.identity = v.to_string();
         }
     }
 
@@ -571,15 +602,6 @@ fn load_zones(config: &ServerConfig, diags: &mut Diagnostics) -> ZoneSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
-        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
-        assert_eq!(parse_duration("2x"), None);
-    }
 
     #[test]
     fn near_misses() {

@@ -184,7 +184,16 @@ impl Prober {
     /// configuration. Errors name the check and the cause, for the configuration loader.
     pub fn new(check: &Check) -> Result<Prober, String> {
         let http = match &check.kind {
-            CheckKind::Http(_) | CheckKind::Https { .. } => Some(HttpParts::new(check)?),
+            CheckKind::Http(h) => Some(HttpParts::new(&check.name, h, None)?),
+            CheckKind::Https {
+                http,
+                insecure,
+                ca_file,
+            } => Some(HttpParts::new(
+                &check.name,
+                http,
+                Some((*insecure, ca_file.as_deref())),
+            )?),
             _ => None,
         };
         Ok(Prober {
@@ -241,18 +250,15 @@ async fn probe_tcp(addr: SocketAddr, timeout: Duration) -> ProbeOutcome {
 }
 
 impl HttpParts {
-    fn new(c: &Check) -> Result<HttpParts, String> {
-        let (check, https, insecure, ca_file) = match &c.kind {
-            CheckKind::Http(h) => (h, false, false, None),
-            CheckKind::Https {
-                http,
-                insecure,
-                ca_file,
-            } => (http, true, *insecure, ca_file.as_deref()),
-            _ => return Err(format!("check '{}' is not an HTTP check", c.name)),
-        };
-        let scheme = if https { "https" } else { "http" };
-        let what = format!("check '{}'", c.name);
+    /// The parts of check `name`; `tls` is `(insecure, ca_file)` for https, `None` for http.
+    fn new(
+        name: &str,
+        check: &HttpCheck,
+        tls: Option<(bool, Option<&std::path::Path>)>,
+    ) -> Result<HttpParts, String> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let (insecure, ca_file) = tls.unwrap_or((false, None));
+        let what = format!("check '{name}'");
 
         // A host that is an IP literal cannot be pinned with `resolve` (no lookup happens),
         // so the URL uses the target address and the name goes only into the Host header.

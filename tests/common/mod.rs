@@ -66,21 +66,40 @@ limits:
 /// the conformance tests skip with a message, unless `DYNADNS_REQUIRE_CONFORMANCE=1` (set by
 /// `.ci/run`) makes its absence a failure.
 pub fn conformance_available() -> bool {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
-    if dir.is_dir() {
-        return true;
+    shared_path("conformance", "conformance data").is_some()
+}
+
+/// `../shared/RELATIVE` next to the repository (the shared checkout: conformance data, the
+/// design contract), or `None` after printing `SKIPPED: ...` when it is missing; with
+/// `DYNADNS_REQUIRE_CONFORMANCE=1` (set by `.ci/run`) a missing one fails the test instead.
+pub fn shared_path(relative: &str, what: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(relative);
+    if path.exists() {
+        return Some(path);
     }
     assert!(
         std::env::var_os("DYNADNS_REQUIRE_CONFORMANCE").is_none(),
-        "conformance data {} is missing (expected the shared checkout next to the repository)",
-        dir.display()
+        "{what} {} is missing (expected the shared checkout next to the repository)",
+        path.display()
     );
     eprintln!(
-        "SKIPPED: conformance data {} is not next to the repository",
-        dir.display()
+        "SKIPPED: {what} {} is not next to the repository",
+        path.display()
     );
-    false
+    None
 }
+
+/// The smallest valid zone, `example.com` (apex NS and its address), for tests about the
+/// server file rather than zones.
+pub const MINIMAL_ZONE: &str = "\
+zone: example.com
+soa: { primary: ns1, contact: hostmaster, serial: 1 }
+records:
+  \"@\": { NS: [ns1] }
+  ns1: { A: 192.0.2.53 }
+";
 
 /// Path of a file or folder in the shared conformance data (`../shared/conformance/`
 /// next to the repository), which is used by reference and never copied into the repo.

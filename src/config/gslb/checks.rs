@@ -13,6 +13,8 @@ use super::super::Ctx;
 use super::super::did_you_mean;
 use super::super::yaml::Node;
 use crate::gslb::{Check, CheckKind, HttpCheck};
+use crate::health;
+use crate::health::probe::Prober;
 
 /// Keys every check type takes.
 const COMMON_KEYS: &[&str] = &["type", "interval", "timeout", "down", "up"];
@@ -41,36 +43,36 @@ const TYPE_KEYS: &[(&str, &[&str])] = &[
     ("file", &["file"]),
 ];
 
-/// Every key of any check type: a key outside it is "unknown", one inside but not of the
-/// check's own type "does not apply".
-const ALL_KEYS: &[&str] = &[
-    "type",
-    "interval",
-    "timeout",
-    "down",
-    "up",
-    "port",
-    "path",
-    "host",
-    "expect_status",
-    "expect_body",
-    "insecure",
-    "ca_file",
-    "file",
-];
-
 /// Longest health window we keep per target.
 const MAX_WINDOW: u32 = 256;
 
-const TYPES_HINT: &str = "type is one of tcp, http, https, always_up, always_down, file";
+/// Every key of any check type (common keys first, then each type's in table order): a key
+/// outside it is "unknown", one inside but not of the check's own type "does not apply".
+fn all_keys() -> Vec<&'static str> {
+    let mut keys = COMMON_KEYS.to_vec();
+    for k in TYPE_KEYS.iter().flat_map(|(_, own)| own.iter()) {
+        if !keys.contains(k) {
+            keys.push(k);
+        }
+    }
+    keys
+}
+
+/// "type is one of tcp, http, ...", for hints.
+fn types_hint() -> String {
+    let types: Vec<&str> = TYPE_KEYS.iter().map(|(t, _)| *t).collect();
+    format!("type is one of {}", types.join(", "))
+}
 
 /// Parses check `name` (`key` is its name node, `def` its body). Always returns a check, so
 /// the name is registered even when the definition has errors.
 pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: &Path) -> Check {
-    let m = cx.map(def, &format!("check '{name}'"), ALL_KEYS);
+    let errors_before = cx.diags.len();
+    let all_keys = all_keys();
+    let m = cx.map(def, &format!("check '{name}'"), &all_keys);
     let ty: Option<(&str, &[&str])> = match m.get("type") {
         None => {
-            cx.err(key, format!("check '{name}' has no type")).hint = Some(TYPES_HINT.into());
+            cx.err(key, format!("check '{name}' has no type")).hint = Some(types_hint());
             None
         }
         Some(t) => {
@@ -78,8 +80,9 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
             let found = TYPE_KEYS.iter().find(|(n, _)| *n == word).copied();
             if found.is_none() {
                 cx.err(t, format!("unknown check type '{word}'")).hint = Some(format!(
-                    "{}{TYPES_HINT}",
-                    did_you_mean(word, TYPE_KEYS.iter().map(|(n, _)| *n))
+                    "{}{}",
+                    did_you_mean(word, TYPE_KEYS.iter().map(|(n, _)| *n)),
+                    types_hint()
                 ));
             }
             found
@@ -88,11 +91,13 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
     if let Some((ty, own)) = ty {
         for (k, _) in def.as_map().unwrap_or_default() {
             let k_text = k.as_str().unwrap_or("");
-            if ALL_KEYS.contains(&k_text)
+            // Keys outside `all_keys` were reported as unknown by `cx.map`.
+            if all_keys.contains(&k_text)
                 && !COMMON_KEYS.contains(&k_text)
                 && !own.contains(&k_text)
             {
-                let takes: Vec<&str> = own.iter().chain(&COMMON_KEYS[1..]).copied().collect();
+                let common = COMMON_KEYS.iter().filter(|&&c| c != "type");
+                let takes: Vec<&str> = own.iter().chain(common).copied().collect();
                 cx.err(k, format!("'{k_text}' does not apply to a {ty} check"))
                     .hint = Some(format!(
                     "remove it; a {ty} check takes: {}",
@@ -153,29 +158,22 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
         Some("https") => {
             let port = port(cx, 443);
             let http = http_check(cx, &m, port);
-            let insecure = match m.get("insecure") {
-                None => false,
-                Some(n) => match n.as_str() {
-                    Some("true") => true,
-                    Some("false") => false,
-                    _ => {
-                        cx.err(n, "insecure must be true or false");
-                        false
-                    }
-                },
-            };
+            let insecure = m
+                .get("insecure")
+                .and_then(|n| cx.flag(n, "insecure"))
+                .unwrap_or(false);
+            let ca_file = m.get("ca_file").and_then(|f| cx.text(f, "ca_file"));
             CheckKind::Https {
                 http,
                 insecure,
-                ca_file: m
-                    .get("ca_file")
-                    .and_then(|f| f.as_str())
-                    .map(|f| base.join(f)),
+                ca_file: ca_file.map(|f| base.join(f)),
             }
         }
         Some("always_down") => CheckKind::AlwaysDown,
-        Some("file") => match m.get("file").and_then(|f| f.as_str()) {
-            Some(f) => CheckKind::File { path: base.join(f) },
+        Some("file") => match m.get("file").map(|f| cx.text(f, "file")) {
+            Some(Some(f)) => CheckKind::File { path: base.join(f) },
+            // A value that is not a path was reported by `cx.text`.
+            Some(None) => CheckKind::AlwaysUp,
             None => {
                 cx.err(
                     key,
@@ -190,14 +188,25 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
         // load fails on that error).
         _ => CheckKind::AlwaysUp,
     };
-    Check {
+    let check = Check {
         name: name.to_string(),
         kind,
         interval,
         timeout,
         down,
         up,
+    };
+    // The prober checks what only it can (the host as a URL host and Host header, the path in
+    // a URL, ca_file read and parsed). Built here, its error fails the load; at serve time it
+    // would only log "not probed" and leave the targets up without a probe.
+    if cx.diags.len() == errors_before
+        && health::checks::is_probed(&check)
+        && let Err(e) = Prober::new(&check)
+    {
+        cx.err(key, e).hint =
+            Some("targets of a check that cannot be built are never probed".into());
     }
+    check
 }
 
 /// The HTTP request and expected answer of an http/https check.
@@ -223,19 +232,13 @@ fn http_check(
         }
         None => vec![200],
     };
+    let mut text = |key: &str| m.get(key).and_then(|n| cx.text(n, key)).map(str::to_string);
     HttpCheck {
         port,
-        path: m
-            .get("path")
-            .and_then(|p| p.as_str())
-            .unwrap_or("/")
-            .to_string(),
-        host: m.get("host").and_then(|h| h.as_str()).map(str::to_string),
+        path: text("path").unwrap_or_else(|| "/".into()),
+        host: text("host"),
         expect_status,
-        expect_body: m
-            .get("expect_body")
-            .and_then(|b| b.as_str())
-            .map(str::to_string),
+        expect_body: text("expect_body"),
     }
 }
 
@@ -257,6 +260,29 @@ fn k_of_n(cx: &mut Ctx<'_>, n: &Node, what: &str) -> Option<(u32, u32)> {
                 if what == "down" { "DOWN" } else { "UP" }
             ));
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Diagnostics;
+
+    /// Every type of the key table is parsed into the kind of that name: the table, the
+    /// parser's match and [`CheckKind::type_name`] cannot drift apart.
+    #[test]
+    fn every_type_of_the_table_parses_into_its_kind() {
+        let path = Path::new("dynadns.yaml");
+        for (ty, _) in TYPE_KEYS {
+            let text = format!("{{ type: {ty}, port: 80, file: f.txt }}");
+            let def = crate::yaml::parse(&text, path).expect("yaml");
+            let mut cx = Ctx {
+                path,
+                diags: Diagnostics::default(),
+            };
+            let c = check(&mut cx, "c", &def, &def, Path::new(""));
+            assert_eq!(c.kind.type_name(), *ty);
         }
     }
 }

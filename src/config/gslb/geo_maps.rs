@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::super::Ctx;
 use super::super::yaml::Node;
-use super::{Dcs, dc_list, entries};
+use super::{Dcs, dc_list, entries, for_each_line};
 use crate::diag::{Diagnostic, Pos};
 use crate::geo::{PrefixMap, parse_cidr};
 use crate::gslb::{DcId, GeoMap};
@@ -37,7 +37,7 @@ pub(super) fn geo_map(
     let m = cx.map(def, &format!("geo map '{name}'"), GEO_KEYS);
     cx.not_yet(def, "geo map");
     let default = match m.get("default") {
-        Some(n) => dc_list(cx, n, dcs, None),
+        Some(n) => dc_list(cx, n, "default", dcs, None),
         None => {
             cx.err(key, format!("geo map '{name}' has no default")).hint =
                 Some("add default: [DC, ...]: the order for clients no rule matches".into());
@@ -46,25 +46,23 @@ pub(super) fn geo_map(
     };
     for k in ["continents", "countries", "subdivisions"] {
         if let Some(n) = m.get(k) {
-            for (_, _, v) in entries(cx, n, k) {
-                dc_list(cx, v, dcs, None);
+            for (_, region, v) in entries(cx, n, k) {
+                dc_list(cx, v, region, dcs, None);
             }
         }
     }
-    if let Some(n) = m.get("nearest")
-        && !matches!(n.as_str(), Some("true" | "false"))
-    {
-        cx.err(n, "nearest must be true or false");
+    if let Some(n) = m.get("nearest") {
+        cx.flag(n, "nearest");
     }
     let mut networks = PrefixMap::default();
     if let Some(n) = m.get("networks") {
-        for (k, v) in n.as_map().unwrap_or_default() {
-            let text = k.as_str().unwrap_or("");
-            let list = dc_list(cx, v, dcs, None);
+        for (k, text, v) in entries(cx, n, "networks") {
+            let list = dc_list(cx, v, &format!("network {text}"), dcs, None);
             match parse_cidr(text) {
                 Ok((a, l)) => {
                     if !networks.insert(a, l, list) {
-                        cx.err(k, format!("network {text} is listed twice"));
+                        cx.err(k, format!("network {text} is listed twice")).hint =
+                            Some(TWICE_HINT.into());
                     }
                 }
                 Err(e) => {
@@ -75,7 +73,9 @@ pub(super) fn geo_map(
     }
     if let Some(n) = m.get("networks_files") {
         for f in n.one_or_many() {
-            let Some(rel) = f.as_str() else { continue };
+            let Some(rel) = cx.text(f, "a networks file") else {
+                continue;
+            };
             networks_file(cx, f, &base.join(rel), dcs, &mut networks);
         }
     }
@@ -86,6 +86,10 @@ pub(super) fn geo_map(
     }
 }
 
+/// A network written twice (in `networks`, a networks file, or both) would leave one of the
+/// two orders unused without a word.
+const TWICE_HINT: &str = "a network has one datacenter order: remove one of the two";
+
 /// Reads `CIDR dc[,dc...]` lines (comments with `#`); every error is at its line and column
 /// in that file.
 fn networks_file(
@@ -95,85 +99,51 @@ fn networks_file(
     dcs: &Dcs,
     out: &mut PrefixMap<Vec<DcId>>,
 ) {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            cx.err(
-                at,
-                format!("cannot read networks file {}: {e}", path.display()),
-            );
-            return;
-        }
-    };
     const HINT: &str = "each line is 'CIDR dc[,dc...]', e.g. '198.51.100.0/24 spb,msk'";
-    for (i, line) in text.lines().enumerate() {
-        let content = line.split('#').next().unwrap_or("");
-        let tokens = tokens(content);
-        let Some(&(cidr_col, cidr)) = tokens.first() else {
-            continue;
+    for_each_line(cx, at, path, "networks file", |cx, words| {
+        let bad = |cx: &mut Ctx<'_>, at: Pos, msg: String, hint: &str| {
+            cx.diags.push(Diagnostic::new(path, at, msg).hint(hint));
         };
-        let at = |col: usize| Pos {
-            line: i + 1,
-            col: col + 1,
-        };
-        let (list_col, list) = match tokens.as_slice() {
-            [_, (c, l)] => (*c, *l),
-            _ => {
-                cx.diags.push(
-                    Diagnostic::new(
-                        path,
-                        at(cidr_col),
-                        format!("expected 'CIDR dc[,dc...]', found '{}'", content.trim()),
-                    )
-                    .hint(HINT),
-                );
-                continue;
-            }
+        let [(cidr_at, cidr), (list_at, list)] = *words else {
+            let line: Vec<&str> = words.iter().map(|(_, w)| *w).collect();
+            let msg = format!("expected 'CIDR dc[,dc...]', found '{}'", line.join(" "));
+            bad(cx, words[0].0, msg, HINT);
+            return;
         };
         let mut ids: Vec<DcId> = Vec::new();
-        let mut col = list_col;
+        let mut at = list_at;
         for d in list.split(',') {
             if !d.is_empty() {
                 match dcs.ids.get(d) {
                     Some(&id) => ids.push(id),
                     None => {
                         let (msg, hint) = dcs.undeclared(d);
-                        cx.diags
-                            .push(Diagnostic::new(path, at(col), msg).hint(hint));
+                        bad(cx, at, msg, &hint);
                     }
                 }
             }
-            col += d.len() + 1;
+            at.col += d.chars().count() + 1;
+        }
+        if list.split(',').all(str::is_empty) {
+            bad(
+                cx,
+                list_at,
+                format!("network {cidr} lists no datacenter"),
+                HINT,
+            );
         }
         match parse_cidr(cidr) {
-            // The first occurrence wins, so a file can be appended to without surprise.
             Ok((a, l)) => {
-                out.insert(a, l, ids);
+                if !out.insert(a, l, ids) {
+                    bad(
+                        cx,
+                        cidr_at,
+                        format!("network {cidr} is listed twice"),
+                        TWICE_HINT,
+                    );
+                }
             }
-            Err(e) => cx.diags.push(
-                Diagnostic::new(path, at(cidr_col), format!("bad network '{cidr}': {e}"))
-                    .hint(HINT),
-            ),
+            Err(e) => bad(cx, cidr_at, format!("bad network '{cidr}': {e}"), HINT),
         }
-    }
-}
-
-/// Whitespace-separated words of `s` with their 0-based byte columns.
-pub(super) fn tokens(s: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in s.char_indices() {
-        match (c.is_whitespace(), start) {
-            (true, Some(st)) => {
-                out.push((st, &s[st..i]));
-                start = None;
-            }
-            (false, None) => start = Some(i),
-            _ => {}
-        }
-    }
-    if let Some(st) = start {
-        out.push((st, &s[st..]));
-    }
-    out
+    });
 }

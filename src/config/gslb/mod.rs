@@ -22,6 +22,7 @@ use std::path::Path;
 
 use super::yaml::{Kind, Node};
 use super::{Ctx, did_you_mean};
+use crate::diag::Pos;
 use crate::gslb::{Datacenter, DcId, Gslb, Target, TargetId};
 
 /// Parses the GSLB sections. `top` is the server file's top-level mapping.
@@ -155,11 +156,23 @@ fn location(cx: &mut Ctx<'_>, n: &Node) -> Option<(f64, f64)> {
     }
 }
 
-/// A list of declared datacenters (`[msk, spb]` or one name). With `allowed`, only those ids
-/// may appear (route.order may name only datacenters that have a pool).
-fn dc_list(cx: &mut Ctx<'_>, n: &Node, dcs: &Dcs, allowed: Option<&[DcId]>) -> Vec<DcId> {
+/// A list of declared datacenters (`[msk, spb]` or one name), not empty; `what` names it in
+/// errors ("default", "route.order"). With `allowed`, only those ids may appear (route.order
+/// may name only datacenters that have a pool).
+fn dc_list(
+    cx: &mut Ctx<'_>,
+    n: &Node,
+    what: &str,
+    dcs: &Dcs,
+    allowed: Option<&[DcId]>,
+) -> Vec<DcId> {
     let mut out = Vec::new();
-    for item in n.one_or_many() {
+    let items = n.one_or_many();
+    if items.is_empty() {
+        cx.err(n, format!("{what} lists no datacenter")).hint =
+            Some("write one or more declared datacenters in order, e.g. [msk, spb]".into());
+    }
+    for item in items {
         let Some(name) = item.as_str() else {
             cx.err(item, "expected a datacenter name");
             continue;
@@ -184,6 +197,60 @@ fn dc_list(cx: &mut Ctx<'_>, n: &Node, dcs: &Dcs, allowed: Option<&[DcId]>) -> V
         out.push(id);
     }
     out
+}
+
+/// Reads a members or networks file (`what`) named by the node `at`: UTF-8 text, `#` starts
+/// a comment, blank lines are skipped. `each` gets the words of every other line with their
+/// positions (1-based line, column in characters), so every error is reported where it is in
+/// that file. A file that cannot be read is an error at `at`.
+fn for_each_line(
+    cx: &mut Ctx<'_>,
+    at: &Node,
+    path: &Path,
+    what: &str,
+    mut each: impl FnMut(&mut Ctx<'_>, &[(Pos, &str)]),
+) {
+    let text = match crate::yaml::read_text(path, &format!("{what} {}", path.display())) {
+        Ok(t) => t,
+        Err(d) if d.line == 0 => {
+            cx.err(at, d.message).hint =
+                Some("paths are relative to the server file's directory".into());
+            return;
+        }
+        Err(d) => {
+            cx.diags.push(d.hint("save the file as UTF-8"));
+            return;
+        }
+    };
+    for (i, line) in text.lines().enumerate() {
+        let content = line.split('#').next().unwrap_or("");
+        let mut words: Vec<(Pos, &str)> = Vec::new();
+        let mut start: Option<(usize, usize)> = None; // (byte, column) of the word being read
+        for (col, (byte, c)) in content.char_indices().enumerate() {
+            match (c.is_whitespace(), start) {
+                (true, Some((b, cl))) => {
+                    words.push((pos(i, cl), &content[b..byte]));
+                    start = None;
+                }
+                (false, None) => start = Some((byte, col)),
+                _ => {}
+            }
+        }
+        if let Some((b, cl)) = start {
+            words.push((pos(i, cl), &content[b..]));
+        }
+        if !words.is_empty() {
+            each(cx, &words);
+        }
+    }
+}
+
+/// The position of 0-based line `i`, 0-based column `col`.
+fn pos(i: usize, col: usize) -> Pos {
+    Pos {
+        line: i + 1,
+        col: col + 1,
+    }
 }
 
 /// Defined names, sorted, for "defined ...: a, b" hints.

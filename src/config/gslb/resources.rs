@@ -10,10 +10,9 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::super::Ctx;
-use super::super::did_you_mean;
 use super::super::yaml::{Kind, Node};
-use super::geo_maps::tokens;
-use super::{Refs, dc_list, entries, sorted_names};
+use super::super::{did_you_mean, whole_number};
+use super::{Refs, dc_list, entries, for_each_line, sorted_names};
 use crate::diag::{Diagnostic, Pos};
 use crate::gslb::{
     AnswerPolicy, Answers, CnamePool, DcId, Member, MembersMode, MinUp, Pick, Pool, Resource,
@@ -33,6 +32,9 @@ const RESOURCE_KEYS: &[&str] = &[
     "members",
 ];
 
+/// Largest member weight, in the server file and in members files.
+const MAX_WEIGHT: u64 = 1_000_000;
+
 const ROUTE_SHAPE: &str = "route must be all, { order: [DC, ...] } or { geo: MAP }";
 
 /// Parses resource `name`. Always returns a resource (parts with errors get placeholders and
@@ -51,7 +53,7 @@ pub(super) fn resource(
         None => 30,
     };
     let check = m.get("check").and_then(|n| {
-        let c = n.as_str().unwrap_or("");
+        let c = cx.text(n, "check")?;
         let found = refs.checks.get(c).copied();
         if found.is_none() {
             let known = sorted_names(refs.checks);
@@ -203,7 +205,9 @@ fn cnames(
             }
             _ => (v, None),
         };
-        let text = target_node.as_str().unwrap_or("");
+        let Some(text) = cx.text(target_node, "a CNAME target") else {
+            continue;
+        };
         if has_check && probe.is_none() {
             cx.err(
                 v,
@@ -247,14 +251,16 @@ fn route(cx: &mut Ctx<'_>, n: &Node, refs: &Refs<'_>, pool_dcs: &[DcId]) -> Rout
         Kind::Scalar { text, .. } if text == "all" => Route::All,
         Kind::Map(_) => {
             let rm = cx.map(n, "route", &["order", "geo"]);
+            if let (Some(_), Some(g)) = (rm.get("order"), rm.get("geo")) {
+                cx.err(g, "a route is an order or a geo map, not both").hint =
+                    Some(ROUTE_SHAPE.into());
+            }
             if let Some(o) = rm.get("order") {
-                let list = dc_list(cx, o, refs.dcs, Some(pool_dcs));
-                if o.one_or_many().is_empty() {
-                    cx.err(o, "route.order lists no datacenter");
-                }
-                Route::Order(list)
+                Route::Order(dc_list(cx, o, "route.order", refs.dcs, Some(pool_dcs)))
             } else if let Some(g) = rm.get("geo") {
-                let mname = g.as_str().unwrap_or("");
+                let Some(mname) = cx.text(g, "route.geo") else {
+                    return fallback;
+                };
                 match refs.maps.get(mname) {
                     Some(&i) => Route::Geo(i),
                     None => {
@@ -285,7 +291,9 @@ fn route(cx: &mut Ctx<'_>, n: &Node, refs: &Refs<'_>, pool_dcs: &[DcId]) -> Rout
 }
 
 /// `min_up:` a count from 1 to the answerable members of every pool, or a share from 1% to
-/// 100%: any other value makes a pool that is never up (or always), which is never meant.
+/// 100%. Other values do not mean what they say ([`crate::gslb::members::pool_is_up`]): a
+/// pool with no member up is down whatever the rule, a count is capped at the pool's size
+/// (so a larger one means "every member"), and over 100% is never reached.
 fn min_up(cx: &mut Ctx<'_>, n: &Node, answers: &Answers, refs: &Refs<'_>) -> MinUp {
     let s = n.as_str().unwrap_or("");
     let parsed = match s.strip_suffix('%') {
@@ -300,16 +308,25 @@ fn min_up(cx: &mut Ctx<'_>, n: &Node, answers: &Answers, refs: &Refs<'_>) -> Min
             );
         }
         Some(MinUp::Count(0)) => {
-            cx.err(n, "min_up 0 would count a pool with no member up as up")
-                .hint = Some("min_up is at least 1 (any member up), or a share such as 50%".into());
+            cx.err(
+                n,
+                "min_up 0 is not a threshold: a pool with no member up is down anyway",
+            )
+            .hint = Some("write 1 (any member up), or a share such as 50%".into());
         }
         Some(MinUp::Percent(0)) => {
-            cx.err(n, "min_up 0% would count a pool with no member up as up")
-                .hint = Some("write a share from 1% to 100%, or a count such as 1".into());
+            cx.err(
+                n,
+                "min_up 0% is not a threshold: a pool with no member up is down anyway",
+            )
+            .hint = Some("write a share from 1% to 100%, or a count such as 1".into());
         }
         Some(MinUp::Percent(p)) if p > 100 => {
-            cx.err(n, format!("min_up {p}% is more than 100%")).hint =
-                Some("write a share from 1% to 100%".into());
+            cx.err(
+                n,
+                format!("min_up {p}% is more than 100%: no pool could ever be up"),
+            )
+            .hint = Some("write a share from 1% to 100%".into());
         }
         Some(MinUp::Count(k)) => {
             if let Answers::Addresses(pools) = answers {
@@ -328,7 +345,8 @@ fn min_up(cx: &mut Ctx<'_>, n: &Node, answers: &Answers, refs: &Refs<'_>) -> Min
                         ),
                     )
                     .hint = Some(
-                        "such a pool could never be up; lower min_up, or write a share such as 50%"
+                        "there it would only mean 'every member up'; lower min_up, or write a \
+                         share such as 50%"
                             .into(),
                     );
                 }
@@ -399,6 +417,7 @@ fn pool_members(
     base: &Path,
     target_of: &mut dyn FnMut(IpAddr) -> Option<TargetId>,
 ) -> Vec<Member> {
+    let errors_before = cx.diags.len();
     let mut out = Vec::new();
     let mut origins: Vec<Origin<'_>> = Vec::new();
     let mut items: Vec<&Node> = Vec::new();
@@ -413,12 +432,9 @@ fn pool_members(
                 items.extend(list.one_or_many());
             }
             if let Some(f) = pm.get("members_file")
-                && let Some(rel) = f.as_str()
+                && let Some(rel) = cx.text(f, "members_file")
             {
                 members_file(cx, f, &base.join(rel), target_of, &mut out, &mut origins);
-            }
-            if pm.is_empty() {
-                cx.err(v, format!("pool '{dc_name}' has no members"));
             }
         }
         _ => items.extend(v.one_or_many()),
@@ -444,7 +460,7 @@ fn pool_members(
                 let mm = cx.map(item, "member", &["address", "weight", "probe"]);
                 let weight = mm
                     .get("weight")
-                    .and_then(|w| cx.number(w, "weight", 0, 1_000_000))
+                    .and_then(|w| cx.number(w, "weight", 0, MAX_WEIGHT))
                     .unwrap_or(1) as u32;
                 let probe = mm.get("probe").and_then(|p| ip(cx, p, "probe"));
                 let Some(addr) = mm.get("address").and_then(|a| ip(cx, a, "address")) else {
@@ -481,6 +497,12 @@ fn pool_members(
             }
         }
     }
+    // Empty with no error about a member: nothing was written (`[]`, a members file of
+    // comments only), and such a pool could never answer.
+    if out.is_empty() && cx.diags.len() == errors_before {
+        cx.err(key, format!("pool '{dc_name}' has no members")).hint =
+            Some("list its addresses, or remove the pool".into());
+    }
     if !out.is_empty() && out.iter().all(|m| m.weight == 0) {
         cx.err(
             key,
@@ -501,53 +523,38 @@ fn members_file<'n>(
     out: &mut Vec<Member>,
     origins: &mut Vec<Origin<'n>>,
 ) {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            cx.err(
-                at,
-                format!("cannot read members file {}: {e}", path.display()),
+    for_each_line(cx, at, path, "members file", |cx, words| {
+        let mut ok = true;
+        let mut bad = |cx: &mut Ctx<'_>, at: Pos, msg: String| {
+            cx.diags.push(
+                Diagnostic::new(path, at, msg)
+                    .hint("each line is 'ADDRESS [weight=N] [probe=ADDRESS]'"),
             );
-            return;
-        }
-    };
-    for (i, line) in text.lines().enumerate() {
-        let content = line.split('#').next().unwrap_or("");
-        let mut address = None;
+            ok = false;
+        };
+        let (first, address) = words[0];
+        let address = match address.parse::<IpAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                bad(cx, first, format!("'{address}' is not an IP address"));
+                None
+            }
+        };
         let mut weight = 1u32;
         let mut probe = None;
-        let mut ok = true;
-        let mut first = Pos::default();
-        for (j, (col, tok)) in tokens(content).into_iter().enumerate() {
-            let pos = Pos {
-                line: i + 1,
-                col: col + 1,
-            };
-            let mut bad = |msg: String| {
-                cx.diags.push(
-                    Diagnostic::new(path, pos, msg)
-                        .hint("each line is 'ADDRESS [weight=N] [probe=ADDRESS]'"),
-                );
-                ok = false;
-            };
-            if j == 0 {
-                first = pos;
-                match tok.parse::<IpAddr>() {
-                    Ok(a) => address = Some(a),
-                    Err(_) => bad(format!("'{tok}' is not an IP address")),
+        for &(at, word) in &words[1..] {
+            if let Some(w) = word.strip_prefix("weight=") {
+                match whole_number(w, "weight", 0, MAX_WEIGHT) {
+                    Ok(v) => weight = v as u32,
+                    Err((msg, _)) => bad(cx, at, msg),
                 }
-            } else if let Some(w) = tok.strip_prefix("weight=") {
-                match w.parse::<u32>() {
-                    Ok(v) if v <= 1_000_000 => weight = v,
-                    _ => bad(format!("'{w}' is not a weight (0-1000000)")),
-                }
-            } else if let Some(p) = tok.strip_prefix("probe=") {
+            } else if let Some(p) = word.strip_prefix("probe=") {
                 match p.parse::<IpAddr>() {
                     Ok(a) => probe = Some(a),
-                    Err(_) => bad(format!("'{p}' is not an IP address")),
+                    Err(_) => bad(cx, at, format!("'{p}' is not an IP address")),
                 }
             } else {
-                bad(format!("unknown field '{tok}'"));
+                bad(cx, at, format!("unknown field '{word}'"));
             }
         }
         if let (Some(a), true) = (address, ok) {
@@ -558,5 +565,5 @@ fn members_file<'n>(
             });
             origins.push(Origin::File(path.to_path_buf(), first));
         }
-    }
+    });
 }
