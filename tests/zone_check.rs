@@ -16,6 +16,7 @@ const CONFIG_WITH_RESOURCES: &str = "\
 listen:
   dns: [\"127.0.0.1:5353\"]
 zones: zones/
+datacenters: { msk: {} }
 resources:
   www:
     ttl: 30
@@ -194,6 +195,8 @@ fn rfc2181_s10_1_dync_is_a_cname_and_dyna_is_address_data() {
     run.expect(9, 10, "error", &["DYNA cannot stand beside A"]);
     run.expect(10, 22, "error", &["only one of DYNA and DYNC"]);
     run.expect(11, 12, "error", &["CNAME cannot stand beside", "DYNA"]);
+    // Exactly these: the server file itself is valid.
+    assert_eq!(run.errors(), 5, "{}", run.stderr);
 }
 
 #[test]
