@@ -97,11 +97,7 @@ impl Entry {
         if self.window.is_up() == up {
             return false;
         }
-        self.window = Window::new(
-            checks::down_rule(&self.check),
-            checks::up_rule(&self.check),
-            up,
-        );
+        self.window = Window::new(self.check.down, self.check.up, up);
         self.log_change(key, reason);
         true
     }
@@ -336,7 +332,7 @@ impl Monitor {
     /// Moves an existing target to its reloaded check.
     fn reconfigure(&self, key: &TargetKey, e: &mut Entry, check: Check) {
         let change = checks::change(&e.check, &check);
-        let (down, up) = (checks::down_rule(&check), checks::up_rule(&check));
+        let (down, up) = (check.down, check.up);
         match change {
             CheckChange::Same => {}
             CheckChange::Rules => {
@@ -368,8 +364,7 @@ impl Monitor {
                 e.probed = probed;
                 e.task = schedule::spawn(self, key, &e.check, FirstProbe::Now);
                 if e.window.is_up() != was_up {
-                    let reason =
-                        format!("check {} is now {}", key.check, checks::type_name(&e.check));
+                    let reason = format!("check {} is now {}", key.check, e.check.kind.type_name());
                     e.log_change(key, reason);
                 }
             }
@@ -394,7 +389,7 @@ impl Monitor {
         e.last_result = Some(format!("{} in {} ms", desc, result.latency.as_millis()));
         let first = !e.probed;
         e.probed = true;
-        let (down, up) = (checks::down_rule(&e.check), checks::up_rule(&e.check));
+        let (down, up) = (e.check.down, e.check.up);
         let transition = if first {
             // No history (a new target, or a check whose old results were dropped): the first
             // result decides the state.
@@ -530,7 +525,7 @@ impl Monitor {
         gslb.checks
             .iter()
             .filter(|c| checks::is_probed(c))
-            .map(checks::timeout)
+            .map(|c| c.timeout)
             .max()
             .unwrap_or(Duration::ZERO)
     }
@@ -608,7 +603,7 @@ fn fresh_window(
     saved: Option<&WindowState>,
     state_until_probed: bool,
 ) -> (Window, bool) {
-    let (down, up) = (checks::down_rule(check), checks::up_rule(check));
+    let (down, up) = (check.down, check.up);
     if let Some(fixed) = checks::fixed_state(check) {
         (Window::new(down, up, fixed), true)
     } else if checks::state_file(check).is_some() {
