@@ -1540,12 +1540,29 @@ fn reload_names_settings_that_need_a_restart() {
     assert!(!dns_answers_on(dns2) && !dns_answers_on(dns3));
     assert!(TcpStream::connect_timeout(&admin2, Duration::from_millis(300)).is_err());
 
-    // A broken file: failed, errors listed, the pending restart still named.
-    std::fs::write(dir.config_path(), "listen: [oops\n").unwrap();
+    // A file with an error, and a zone with a warning: the reload fails, /status lists the
+    // error (not the warning) and still names the pending restarts, one log line says the
+    // old configuration serves on, and it does.
+    dir.write_config(
+        &file(&format!("\"{dns2}\", \"{dns3}\""), admin2, 2, 50).replace("check: c", "check: nope"),
+    );
+    let zone = dir.path().join("zones/example.com.yaml");
+    std::fs::write(
+        &zone,
+        ZONE.replace(
+            "ns1: { A: 192.0.2.53 }",
+            "ns1: { A: [192.0.2.53, 192.0.2.53] }",
+        ),
+    )
+    .unwrap();
     server.signal("-HUP");
     let r = wait_reload_outcome(&server, "failed");
+    let errors = r["errors"].as_array().cloned().unwrap_or_default();
     assert!(
-        r["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        errors.len() == 1
+            && errors[0]
+                .as_str()
+                .is_some_and(|e| e.contains("unknown check 'nope'")),
         "{r:#}"
     );
     assert_eq!(
@@ -1553,7 +1570,15 @@ fn reload_names_settings_that_need_a_restart() {
         Some(3),
         "{r:#}"
     );
+    let log = server.log_text();
+    assert_eq!(
+        log.matches("reload failed with 1 error(s); still serving the previous configuration")
+            .count(),
+        1,
+        "{log}"
+    );
     assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([45]));
+    std::fs::write(&zone, ZONE).unwrap();
 
     // The running values back in the file: nothing needs a restart any more.
     dir.write_config(&file(&format!("\"{}\"", server.dns), server.admin, 1, 60));

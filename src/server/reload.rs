@@ -175,7 +175,11 @@ impl Reloader {
             }
             Err(diags) => {
                 for d in &diags.0 {
-                    error!("{d}");
+                    if d.is_error() {
+                        error!("{d}");
+                    } else {
+                        warn!("{d}");
+                    }
                 }
                 error!(
                     "reload failed with {} error(s); still serving the previous configuration",
@@ -185,7 +189,13 @@ impl Reloader {
                     generation: self.shared.load().generation,
                     at: rfc3339(SystemTime::now()),
                     outcome: "failed",
-                    errors: diags.0.iter().map(ToString::to_string).collect(),
+                    // Warnings found on the way are logged, but they are not why it failed.
+                    errors: diags
+                        .0
+                        .iter()
+                        .filter(|d| d.is_error())
+                        .map(ToString::to_string)
+                        .collect(),
                     // Nothing was applied; what the running configuration still lacks was
                     // said by the last successful reload.
                     needs_restart: self
