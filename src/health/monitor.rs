@@ -214,8 +214,8 @@ impl Monitor {
 
     /// Applies reloaded `health:` settings: a new state file is written from now on (the old
     /// one is left as it is), a new in-flight bound applies to probes that start from now on.
-    /// `state_max_age` only matters at start. Returns what changed, for the reload log.
-    pub fn update_settings(&self, new: &HealthSettings) -> Vec<String> {
+    /// `state_max_age` only matters at start. What changed is logged in one line.
+    pub fn update_settings(&self, new: &HealthSettings) {
         let mut changed = Vec::new();
         let mut cur = self
             .inner
@@ -244,7 +244,6 @@ impl Monitor {
         if !changed.is_empty() {
             info!("health settings changed: {}", changed.join(", "));
         }
-        changed
     }
 
     /// Probes the targets of `gslb`: keeps the state of targets that still exist, stops
