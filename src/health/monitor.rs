@@ -534,10 +534,16 @@ impl Monitor {
         self.lock().overrides.clone()
     }
 
-    /// Replaces the forced states (admin API) and republishes.
+    /// Changes the forced states (admin API) and, when that changed anything, republishes and
+    /// saves them (a DELETE of something not forced, or a PUT of the state already forced,
+    /// builds no snapshot and writes no file).
     pub fn set_overrides(&self, f: impl FnOnce(&mut Overrides)) {
         let mut st = self.lock();
+        let before = st.overrides.clone();
         f(&mut st.overrides);
+        if st.overrides == before {
+            return;
+        }
         st.dirty = true;
         drop(st);
         self.inner.changed.notify_one();
@@ -667,5 +673,29 @@ fn describe_target(key: &TargetKey, members: &[String]) -> String {
         format!("member {}", key.address)
     } else {
         format!("probe target {}", key.address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gslb::Force;
+
+    #[test]
+    fn only_a_real_change_of_forced_states_republishes() {
+        let m = Monitor::new(HealthSettings::default());
+        let dc = || "msk".to_string();
+        m.set_overrides(|o| {
+            o.datacenters.remove(&dc());
+        });
+        assert!(!m.lock().dirty, "removing nothing republished");
+        m.set_overrides(|o| {
+            o.datacenters.insert(dc(), Force::Drain);
+        });
+        assert!(std::mem::take(&mut m.lock().dirty));
+        m.set_overrides(|o| {
+            o.datacenters.insert(dc(), Force::Drain);
+        });
+        assert!(!m.lock().dirty, "forcing the same state again republished");
     }
 }
