@@ -145,6 +145,19 @@ fn free_port() -> SocketAddr {
     panic!("no loopback port free for TCP and UDP");
 }
 
+/// Whether a UDP query for `example.com. SOA` sent to `addr` is answered within `wait`.
+fn soa_answered(addr: SocketAddr, wait: Duration) -> bool {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
+    socket.connect(addr).expect("connect UDP");
+    socket.set_read_timeout(Some(wait)).expect("set timeout");
+    let q = QueryBuilder::new("example.com.", RecordType::SOA)
+        .build()
+        .to_vec()
+        .expect("encode");
+    let mut buf = [0u8; 4096];
+    socket.send(&q).is_ok() && socket.recv(&mut buf).is_ok()
+}
+
 impl Server {
     /// Starts a server on `dir`'s config; `run` names its log (`stderr-RUN.log`). Returns when
     /// it answers a SOA query (it has finished its first probe round by then). The addresses
@@ -212,22 +225,12 @@ impl Server {
     }
 
     fn wait_ready(&mut self) -> bool {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
-        socket.connect(self.dns).expect("connect UDP");
-        socket
-            .set_read_timeout(Some(Duration::from_millis(20)))
-            .expect("set timeout");
-        let probe = QueryBuilder::new("example.com.", RecordType::SOA)
-            .build()
-            .to_vec()
-            .expect("encode");
         let deadline = Instant::now() + Duration::from_secs(15);
-        let mut buf = [0u8; 4096];
         while Instant::now() < deadline {
             if !self.is_running() {
                 return false;
             }
-            if socket.send(&probe).is_ok() && socket.recv(&mut buf).is_ok() {
+            if soa_answered(self.dns, Duration::from_millis(20)) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -1447,21 +1450,6 @@ fn resetting_and_endless_targets_do_not_disturb_the_rest() {
 // 8. Reload: what it applies, and what it says it cannot
 // ------------------------------------------------------------------------------------------
 
-/// Whether anything answers a DNS query on `addr` within 300 ms.
-fn dns_answers_on(addr: SocketAddr) -> bool {
-    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
-    socket.connect(addr).expect("connect UDP");
-    socket
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .expect("set timeout");
-    let q = QueryBuilder::new("example.com.", RecordType::SOA)
-        .build()
-        .to_vec()
-        .expect("encode");
-    let mut buf = [0u8; 4096];
-    socket.send(&q).is_ok() && socket.recv(&mut buf).is_ok()
-}
-
 /// The `reload` object of `/status`, once its `outcome` is `want`.
 fn wait_reload_outcome(server: &Server, want: &str) -> Value {
     wait_for(
@@ -1473,6 +1461,18 @@ fn wait_reload_outcome(server: &Server, want: &str) -> Value {
         },
     )
     .unwrap_or_else(|e| panic!("{e}\n{:#}\n{}", server.status(), server.log_text()))
+}
+
+/// The DNS and admin listener lines of a server log (from the message on, without the
+/// timestamp).
+fn listener_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter_map(|l| {
+            ["listening on", "admin API on"]
+                .iter()
+                .find_map(|m| l.find(m).map(|i| &l[i..]))
+        })
+        .collect()
 }
 
 /// The DNS listen list, the admin address and the UDP worker count change in the file: a
@@ -1495,13 +1495,16 @@ fn reload_names_settings_that_need_a_restart() {
     assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([30]));
     assert_eq!(server.status()["reload"], Value::Null, "no reload yet");
 
-    // Held by the test, so nothing else can answer there while we check that the server
-    // does not.
+    // The test holds TCP on the new DNS addresses, so no other test's server can start there
+    // (every server needs TCP and UDP); their UDP ports stay free, so a server that wrongly
+    // moved its UDP sockets would answer there.
     let (hold2, hold3) = (
-        UdpSocket::bind("127.0.0.1:0").unwrap(),
-        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
     );
     let (dns2, dns3) = (hold2.local_addr().unwrap(), hold3.local_addr().unwrap());
+    let log_at_start = server.log_text();
+    let listeners_at_start = listener_lines(&log_at_start);
     let admin2 = free_port();
     dir.write_config(&file(&format!("\"{dns2}\", \"{dns3}\""), admin2, 2, 45));
     server.reload(1);
@@ -1535,17 +1538,37 @@ fn reload_names_settings_that_need_a_restart() {
     ] {
         assert!(w.contains(&part), "{part:?} missing in: {w}");
     }
-    // The rest applied; the sockets stayed.
+    // The rest applied; no socket was bound or moved. (Asserting that nothing answers: a
+    // closed loopback port refuses at once, so the 300 ms only bound a wrong answer's wait.)
     assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([45]));
-    assert!(!dns_answers_on(dns2) && !dns_answers_on(dns3));
-    assert!(TcpStream::connect_timeout(&admin2, Duration::from_millis(300)).is_err());
+    assert_eq!(listener_lines(&server.log_text()), listeners_at_start);
+    let short = Duration::from_millis(300);
+    assert!(!soa_answered(dns2, short) && !soa_answered(dns3, short));
+    assert!(TcpStream::connect_timeout(&admin2, short).is_err());
 
-    // A broken file: failed, errors listed, the pending restart still named.
-    std::fs::write(dir.config_path(), "listen: [oops\n").unwrap();
+    // A file with an error, and a zone with a warning: the reload fails, /status lists the
+    // error (not the warning) and still names the pending restarts, one log line says the
+    // old configuration serves on, and it does.
+    dir.write_config(
+        &file(&format!("\"{dns2}\", \"{dns3}\""), admin2, 2, 50).replace("check: c", "check: nope"),
+    );
+    let zone = dir.path().join("zones/example.com.yaml");
+    std::fs::write(
+        &zone,
+        ZONE.replace(
+            "ns1: { A: 192.0.2.53 }",
+            "ns1: { A: [192.0.2.53, 192.0.2.53] }",
+        ),
+    )
+    .unwrap();
     server.signal("-HUP");
     let r = wait_reload_outcome(&server, "failed");
+    let errors = r["errors"].as_array().cloned().unwrap_or_default();
     assert!(
-        r["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        errors.len() == 1
+            && errors[0]
+                .as_str()
+                .is_some_and(|e| e.contains("unknown check 'nope'")),
         "{r:#}"
     );
     assert_eq!(
@@ -1553,7 +1576,15 @@ fn reload_names_settings_that_need_a_restart() {
         Some(3),
         "{r:#}"
     );
+    let log = server.log_text();
+    assert_eq!(
+        log.matches("reload failed with 1 error(s); still serving the previous configuration")
+            .count(),
+        1,
+        "{log}"
+    );
     assert_eq!(server.answer("www.example.com.").1, BTreeSet::from([45]));
+    std::fs::write(&zone, ZONE).unwrap();
 
     // The running values back in the file: nothing needs a restart any more.
     dir.write_config(&file(&format!("\"{}\"", server.dns), server.admin, 1, 60));
@@ -1667,13 +1698,6 @@ fn reload_applies_a_changed_http_check() {
     );
 }
 
-/// Probes at the backend over `window`.
-fn probes_during(backend: &Backend, window: Duration) -> usize {
-    let before = backend.accepts();
-    std::thread::sleep(window);
-    backend.accepts() - before
-}
-
 /// The interval changes on reload: the probe rate follows (1 s, then 100 ms) and the window is
 /// kept (a timing change does not restart it). A member added on reload is probed at once.
 #[test]
@@ -1690,9 +1714,12 @@ fn reload_applies_a_new_interval_and_new_targets() {
     assert_eq!(server.www(), set(&[MSK]));
     assert_eq!(server.target(MSK)["interval_ms"], 1000);
 
-    // 1 s interval: about 3 probes in 3 s (at most 10% early each).
+    // 1 s interval: about 3 probes in 3 s (at most 10% early each). This asserts an upper
+    // bound, so it has to watch the whole window.
     let window = Duration::from_secs(3);
-    let n = probes_during(&msk, window);
+    let before = msk.accepts();
+    std::thread::sleep(window);
+    let n = msk.accepts() - before;
     assert!(n <= 6, "{n} probes in {window:?} with a 1 s interval");
     assert_eq!(third.accepts(), 0, "127.0.0.3 is not configured yet");
 
@@ -1708,10 +1735,16 @@ fn reload_applies_a_new_interval_and_new_targets() {
         Duration::from_secs(5),
     );
     assert_eq!(server.target(MSK)["interval_ms"], 100);
-    // 100 ms interval: about 30 probes in 3 s.
-    let n = probes_during(&msk, window);
-    assert!(n >= 12, "{n} probes in {window:?} with a 100 ms interval");
-    assert!(third.accepts() >= 10, "the new target is hardly probed");
+    // 100 ms interval: about 30 probes in 3 s; 12 within 3 s is the bar.
+    let before = msk.accepts();
+    wait_for("12 probes of msk at the 100 ms interval", window, || {
+        (msk.accepts() - before >= 12).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}: {} probes", msk.accepts() - before));
+    wait_for("10 probes of the new target", window, || {
+        (third.accepts() >= 10).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}: {} probes", third.accepts()));
     let log = server.log_text();
     assert!(
         !log.contains("window restarts"),

@@ -1,14 +1,12 @@
 //! What health monitoring reads from a check definition, in one place.
 //!
 //! The configuration owns [`Check`] and [`CheckKind`]; the monitor, the scheduler, the state
-//! file and the status page only need a few questions answered about a check: is it probed
-//! over the network, is its state fixed or read from a file, how often and how long, which
-//! k-of-n rules, and what a reload changed. Answering them here keeps the rest of `health`
-//! independent of how checks are spelled in the configuration. (The probe itself, in
-//! [`super::probe`], reads the probe-specific fields.)
+//! file and the status page ask the same few questions about a check's kind: is it probed
+//! over the network, is its state fixed or read from a file, and what a reload changed.
+//! The common fields (`interval`, `timeout`, `down`, `up`) are read directly. (The probe
+//! itself, in [`super::probe`], reads the probe-specific fields.)
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::gslb::{Check, CheckKind};
 
@@ -35,31 +33,6 @@ pub fn state_file(check: &Check) -> Option<&Path> {
         CheckKind::File { path } => Some(path.as_path()),
         _ => None,
     }
-}
-
-/// The check's type as written in the configuration, for `/status`.
-pub fn type_name(check: &Check) -> &'static str {
-    check.kind.type_name()
-}
-
-/// Time between two probes of one target.
-pub fn interval(check: &Check) -> Duration {
-    check.interval
-}
-
-/// How long one probe may take.
-pub fn timeout(check: &Check) -> Duration {
-    check.timeout
-}
-
-/// `down: k/n`.
-pub fn down_rule(check: &Check) -> (u32, u32) {
-    check.down
-}
-
-/// `up: k/n`.
-pub fn up_rule(check: &Check) -> (u32, u32) {
-    check.up
 }
 
 /// What a reload changed in a check that a target keeps using (same address, same check

@@ -97,11 +97,7 @@ impl Entry {
         if self.window.is_up() == up {
             return false;
         }
-        self.window = Window::new(
-            checks::down_rule(&self.check),
-            checks::up_rule(&self.check),
-            up,
-        );
+        self.window = Window::new(self.check.down, self.check.up, up);
         self.log_change(key, reason);
         true
     }
@@ -218,8 +214,8 @@ impl Monitor {
 
     /// Applies reloaded `health:` settings: a new state file is written from now on (the old
     /// one is left as it is), a new in-flight bound applies to probes that start from now on.
-    /// `state_max_age` only matters at start. Returns what changed, for the reload log.
-    pub fn update_settings(&self, new: &HealthSettings) -> Vec<String> {
+    /// `state_max_age` only matters at start. What changed is logged in one line.
+    pub fn update_settings(&self, new: &HealthSettings) {
         let mut changed = Vec::new();
         let mut cur = self
             .inner
@@ -248,7 +244,6 @@ impl Monitor {
         if !changed.is_empty() {
             info!("health settings changed: {}", changed.join(", "));
         }
-        changed
     }
 
     /// Probes the targets of `gslb`: keeps the state of targets that still exist, stops
@@ -336,7 +331,7 @@ impl Monitor {
     /// Moves an existing target to its reloaded check.
     fn reconfigure(&self, key: &TargetKey, e: &mut Entry, check: Check) {
         let change = checks::change(&e.check, &check);
-        let (down, up) = (checks::down_rule(&check), checks::up_rule(&check));
+        let (down, up) = (check.down, check.up);
         match change {
             CheckChange::Same => {}
             CheckChange::Rules => {
@@ -368,8 +363,7 @@ impl Monitor {
                 e.probed = probed;
                 e.task = schedule::spawn(self, key, &e.check, FirstProbe::Now);
                 if e.window.is_up() != was_up {
-                    let reason =
-                        format!("check {} is now {}", key.check, checks::type_name(&e.check));
+                    let reason = format!("check {} is now {}", key.check, e.check.kind.type_name());
                     e.log_change(key, reason);
                 }
             }
@@ -394,7 +388,7 @@ impl Monitor {
         e.last_result = Some(format!("{} in {} ms", desc, result.latency.as_millis()));
         let first = !e.probed;
         e.probed = true;
-        let (down, up) = (checks::down_rule(&e.check), checks::up_rule(&e.check));
+        let (down, up) = (e.check.down, e.check.up);
         let transition = if first {
             // No history (a new target, or a check whose old results were dropped): the first
             // result decides the state.
@@ -530,7 +524,7 @@ impl Monitor {
         gslb.checks
             .iter()
             .filter(|c| checks::is_probed(c))
-            .map(checks::timeout)
+            .map(|c| c.timeout)
             .max()
             .unwrap_or(Duration::ZERO)
     }
@@ -540,10 +534,16 @@ impl Monitor {
         self.lock().overrides.clone()
     }
 
-    /// Replaces the forced states (admin API) and republishes.
+    /// Changes the forced states (admin API) and, when that changed anything, republishes and
+    /// saves them (a DELETE of something not forced, or a PUT of the state already forced,
+    /// builds no snapshot and writes no file).
     pub fn set_overrides(&self, f: impl FnOnce(&mut Overrides)) {
         let mut st = self.lock();
+        let before = st.overrides.clone();
         f(&mut st.overrides);
+        if st.overrides == before {
+            return;
+        }
         st.dirty = true;
         drop(st);
         self.inner.changed.notify_one();
@@ -608,7 +608,7 @@ fn fresh_window(
     saved: Option<&WindowState>,
     state_until_probed: bool,
 ) -> (Window, bool) {
-    let (down, up) = (checks::down_rule(check), checks::up_rule(check));
+    let (down, up) = (check.down, check.up);
     if let Some(fixed) = checks::fixed_state(check) {
         (Window::new(down, up, fixed), true)
     } else if checks::state_file(check).is_some() {
@@ -673,5 +673,29 @@ fn describe_target(key: &TargetKey, members: &[String]) -> String {
         format!("member {}", key.address)
     } else {
         format!("probe target {}", key.address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gslb::Force;
+
+    #[test]
+    fn only_a_real_change_of_forced_states_republishes() {
+        let m = Monitor::new(HealthSettings::default());
+        let dc = || "msk".to_string();
+        m.set_overrides(|o| {
+            o.datacenters.remove(&dc());
+        });
+        assert!(!m.lock().dirty, "removing nothing republished");
+        m.set_overrides(|o| {
+            o.datacenters.insert(dc(), Force::Drain);
+        });
+        assert!(std::mem::take(&mut m.lock().dirty));
+        m.set_overrides(|o| {
+            o.datacenters.insert(dc(), Force::Drain);
+        });
+        assert!(!m.lock().dirty, "forcing the same state again republished");
     }
 }

@@ -19,6 +19,9 @@ use super::monitor::TargetKey;
 use super::window::WindowState;
 use crate::gslb::Overrides;
 
+/// The format this build writes and reads (`version` in the file).
+const VERSION: u32 = 1;
+
 /// The state file's format.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct SavedState {
@@ -73,14 +76,41 @@ impl SavedStates {
                 return None;
             }
         };
+        if saved.version != VERSION {
+            warn!(
+                "state file {} has version {} (this dynadns reads {VERSION}); starting without saved states",
+                path.display(),
+                saved.version
+            );
+            return None;
+        }
         let age_secs = now_secs().saturating_sub(saved.saved_at);
         let windows = (age_secs <= max_age.as_secs()).then(|| {
             saved
                 .targets
                 .into_iter()
-                .map(|t| {
-                    let results = t.results.bytes().map(|b| b == b'1').collect();
-                    (
+                .filter_map(|t| {
+                    // Only '0' and '1': anything else is not a window this code wrote.
+                    let Some(results) = t
+                        .results
+                        .bytes()
+                        .map(|b| match b {
+                            b'1' => Some(true),
+                            b'0' => Some(false),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<bool>>>()
+                    else {
+                        warn!(
+                            "state file {}: target {} (check {}): results {:?} are not 0s and 1s; its window is not restored",
+                            path.display(),
+                            t.address,
+                            t.check,
+                            t.results
+                        );
+                        return None;
+                    };
+                    Some((
                         TargetKey {
                             address: t.address,
                             check: t.check,
@@ -89,7 +119,7 @@ impl SavedStates {
                             is_up: t.up,
                             results,
                         },
-                    )
+                    ))
                 })
                 .collect()
         });
@@ -131,7 +161,7 @@ impl Writer {
             .collect();
         targets.sort_by(|a, b| (a.address, &a.check).cmp(&(b.address, &b.check)));
         let saved = SavedState {
-            version: 1,
+            version: VERSION,
             saved_at: now_secs(),
             targets,
             overrides,
@@ -170,4 +200,60 @@ fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `text` as a state file (max age one hour).
+    fn read(name: &str, text: &str) -> Option<SavedStates> {
+        let path =
+            std::env::temp_dir().join(format!("dynadns-persist-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let saved = SavedStates::read(&path, Duration::from_secs(3600));
+        std::fs::remove_file(&path).unwrap();
+        saved
+    }
+
+    fn file(version: u32, results: &str) -> String {
+        format!(
+            r#"{{"version": {version}, "saved_at": {}, "targets": [
+                {{"address": "192.0.2.1", "check": "c", "up": false, "results": "{results}"}},
+                {{"address": "192.0.2.2", "check": "c", "up": true, "results": "11"}}]}}"#,
+            now_secs()
+        )
+    }
+
+    #[test]
+    fn windows_are_read_back() {
+        let w = read("ok", &file(VERSION, "0110")).unwrap().windows.unwrap();
+        let key = TargetKey {
+            address: "192.0.2.1".parse().unwrap(),
+            check: "c".into(),
+        };
+        assert_eq!(
+            w[&key],
+            WindowState {
+                is_up: false,
+                results: vec![false, true, true, false],
+            }
+        );
+        assert_eq!(w.len(), 2);
+    }
+
+    #[test]
+    fn another_version_is_not_read() {
+        assert!(read("version", &file(VERSION + 1, "01")).is_none());
+    }
+
+    #[test]
+    fn results_other_than_0_and_1_drop_only_that_window() {
+        let w = read("results", &file(VERSION, "01x1"))
+            .unwrap()
+            .windows
+            .unwrap();
+        assert_eq!(w.len(), 1);
+        assert!(w.keys().all(|k| k.address.to_string() == "192.0.2.2"));
+    }
 }

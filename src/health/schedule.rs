@@ -115,7 +115,7 @@ pub(super) fn spawn(
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let me = monitor.clone();
     let key = key.clone();
-    let interval = checks::interval(check);
+    let interval = check.interval;
     let interval_ms = interval.as_millis().max(1) as u64;
     let handle = tokio::spawn(async move {
         let phase = Duration::from_millis(with_thread_rng(|r| r.below(interval_ms)));

@@ -93,11 +93,11 @@ impl LatencySummary {
 impl TargetStatus {
     /// The status of one target, with the member address's forced state if any.
     pub(super) fn of(key: &TargetKey, e: &Entry, forced: Option<Force>) -> TargetStatus {
-        let (down, up) = (checks::down_rule(&e.check), checks::up_rule(&e.check));
+        let (down, up) = (e.check.down, e.check.up);
         TargetStatus {
             address: key.address,
             check: key.check.clone(),
-            check_type: checks::type_name(&e.check).to_string(),
+            check_type: e.check.kind.type_name().to_string(),
             up: e.window.is_up(),
             forced,
             probed: e.probed,
@@ -106,7 +106,7 @@ impl TargetStatus {
             down_rule: down,
             up_rule: up,
             interval_ms: if checks::is_probed(&e.check) {
-                checks::interval(&e.check).as_millis() as u64
+                e.check.interval.as_millis() as u64
             } else {
                 0
             },

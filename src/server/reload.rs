@@ -60,35 +60,41 @@ struct Pending {
 }
 
 impl Started {
-    /// The settings of `new` that differ from what runs and need a restart.
+    /// The settings of `new` that differ from what runs and need a restart, in the order of
+    /// this table (`None`: a command-line option chose the value, so the file's does not
+    /// apply). Values are compared as shown.
     fn pending(&self, new: &ServerConfig) -> Vec<Pending> {
-        let mut out = Vec::new();
-        if let Some(dns) = &self.dns
-            && *dns != new.listen_dns
-        {
-            out.push(Pending {
-                setting: "listen.dns",
-                running: addr_list(dns),
-                configured: addr_list(&new.listen_dns),
-            });
-        }
-        if let Some(admin) = &self.admin
-            && *admin != new.listen_admin
-        {
-            out.push(Pending {
-                setting: "listen.admin",
-                running: opt_addr(admin),
-                configured: opt_addr(&new.listen_admin),
-            });
-        }
-        if self.udp_workers != new.server.udp_workers {
-            out.push(Pending {
-                setting: "server.udp_workers",
-                running: self.udp_workers.to_string(),
-                configured: new.server.udp_workers.to_string(),
-            });
-        }
-        out
+        let table = [
+            (
+                "listen.dns",
+                self.dns
+                    .as_ref()
+                    .map(|dns| (addr_list(dns), addr_list(&new.listen_dns))),
+            ),
+            (
+                "listen.admin",
+                self.admin
+                    .map(|admin| (opt_addr(admin), opt_addr(new.listen_admin))),
+            ),
+            (
+                "server.udp_workers",
+                Some((
+                    self.udp_workers.to_string(),
+                    new.server.udp_workers.to_string(),
+                )),
+            ),
+        ];
+        table
+            .into_iter()
+            .filter_map(|(setting, values)| {
+                let (running, configured) = values?;
+                (running != configured).then_some(Pending {
+                    setting,
+                    running,
+                    configured,
+                })
+            })
+            .collect()
     }
 }
 
@@ -97,7 +103,7 @@ fn addr_list(list: &[SocketAddr]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-fn opt_addr(a: &Option<SocketAddr>) -> String {
+fn opt_addr(a: Option<SocketAddr>) -> String {
     a.map_or_else(|| "none".to_string(), |a| a.to_string())
 }
 
@@ -169,7 +175,11 @@ impl Reloader {
             }
             Err(diags) => {
                 for d in &diags.0 {
-                    error!("{d}");
+                    if d.is_error() {
+                        error!("{d}");
+                    } else {
+                        warn!("{d}");
+                    }
                 }
                 error!(
                     "reload failed with {} error(s); still serving the previous configuration",
@@ -179,7 +189,13 @@ impl Reloader {
                     generation: self.shared.load().generation,
                     at: rfc3339(SystemTime::now()),
                     outcome: "failed",
-                    errors: diags.0.iter().map(ToString::to_string).collect(),
+                    // Warnings found on the way are logged, but they are not why it failed.
+                    errors: diags
+                        .0
+                        .iter()
+                        .filter(|d| d.is_error())
+                        .map(ToString::to_string)
+                        .collect(),
                     // Nothing was applied; what the running configuration still lacks was
                     // said by the last successful reload.
                     needs_restart: self
