@@ -87,6 +87,10 @@ pub struct ServerConfig {
     pub health: crate::health::monitor::HealthSettings,
     /// Token required for admin API calls that change state (None: no token).
     pub admin_token: Option<String>,
+    /// Data files the configuration was built from besides the server file and the zones
+    /// (members and networks files, the GeoIP database, BGP dumps): tools rewrite them
+    /// (geoipupdate, route-server exports), so the server watches them and reloads on change.
+    pub sources: Vec<PathBuf>,
 }
 
 /// A complete configuration: the server file and every zone.
@@ -245,9 +249,20 @@ pub(crate) fn whole_number(
 pub(crate) struct Ctx<'a> {
     path: &'a Path,
     diags: Diagnostics,
+    /// Data files read on the way (see [`ServerConfig::sources`]).
+    sources: Vec<PathBuf>,
 }
 
 impl Ctx<'_> {
+    /// Records that the configuration read `path`, so a change to it is noticed (see
+    /// [`ServerConfig::sources`]). Call it whether or not the file could be read: a file that
+    /// is missing now may appear later and fix the configuration.
+    pub(crate) fn watch(&mut self, path: &Path) {
+        if !self.sources.iter().any(|p| p == path) {
+            self.sources.push(path.to_path_buf());
+        }
+    }
+
     pub(crate) fn err(&mut self, at: &Node, msg: impl Into<String>) -> &mut Diagnostic {
         self.diags.push(Diagnostic::new(self.path, at.pos, msg));
         self.diags.0.last_mut().expect("just pushed")
@@ -389,6 +404,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
     let mut cx = Ctx {
         path,
         diags: Diagnostics::default(),
+        sources: Vec::new(),
     };
     let top = cx.map(&root, "the configuration", TOP_KEYS);
     cx.not_yet(&root, "top");
@@ -536,6 +552,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         gslb,
         health,
         admin_token,
+        sources: std::mem::take(&mut cx.sources),
     };
     let zones = load_zones(&config, &mut cx.diags);
     // Sections are checked in dependency order, not file order: list problems as the operator

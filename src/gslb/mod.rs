@@ -273,15 +273,52 @@ pub struct Target {
     pub check: usize,
 }
 
-/// A geo map: client networks (and, with a database, places) to datacenter orders.
+/// What one entry of a geo map says: try these datacenters in this order; the datacenters it
+/// does not name follow in the map's `default` order unless `only` (then, when all named ones
+/// are down, the resource's `when_all_down` applies).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GeoOrder {
+    /// Datacenters in order.
+    pub dcs: Vec<DcId>,
+    /// Only these datacenters, never the rest of `default`.
+    pub only: bool,
+}
+
+/// A prefix learned from a BGP RIB dump, with why it was taken (for `explain`).
 #[derive(Debug, Clone, PartialEq)]
+pub struct BgpLearned {
+    /// Where clients in the prefix go.
+    pub order: GeoOrder,
+    /// The BGP peer the route was learned from.
+    pub peer_asn: u32,
+    /// The last AS of the AS path (0 when the path is empty).
+    pub origin_asn: u32,
+}
+
+/// A geo map: client networks (and, with a database, places) to datacenter orders.
+///
+/// Lookup order for a client: operator `networks` (and networks files) and BGP-learned
+/// prefixes by longest prefix (an operator network wins over a BGP prefix of the same length),
+/// then the database's subdivision, country, continent, then `nearest`, then `default`.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GeoMap {
     /// Map name.
     pub name: String,
     /// Order when nothing more specific matches.
     pub default: Vec<DcId>,
     /// Operator prefixes, longest match wins; they beat the geo database.
-    pub networks: crate::geo::PrefixMap<Vec<DcId>>,
+    pub networks: crate::geo::PrefixMap<GeoOrder>,
+    /// Prefixes taken from BGP dumps by the map's `bgp` rules.
+    pub bgp: crate::geo::PrefixMap<BgpLearned>,
+    /// ISO 3166-2 subdivision code ("RU-NVS") to order.
+    pub subdivisions: Vec<(String, GeoOrder)>,
+    /// ISO 3166-1 alpha-2 country code ("RU") to order.
+    pub countries: Vec<(String, GeoOrder)>,
+    /// Continent code ("EU", "AS", "NA", "SA", "AF", "OC", "AN") to order.
+    pub continents: Vec<(String, GeoOrder)>,
+    /// Order by great-circle distance from the client's database coordinates to each
+    /// datacenter's `location` when no region entry matches.
+    pub nearest: bool,
 }
 
 impl std::fmt::Display for MinUp {

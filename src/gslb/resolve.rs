@@ -1089,11 +1089,16 @@ mod tests {
     fn geo_default_scope_excludes_a_partner_prefix_inside_the_client_network() {
         let mut g = two_dcs();
         let mut networks = crate::geo::PrefixMap::default();
-        networks.insert("198.51.100.0".parse().unwrap(), 24, vec![1]);
+        let partner = crate::gslb::GeoOrder {
+            dcs: vec![1],
+            only: true,
+        };
+        networks.insert("198.51.100.0".parse().unwrap(), 24, partner);
         g.geo_maps.push(crate::gslb::GeoMap {
             name: "world".into(),
             default: vec![0, 1],
             networks,
+            ..Default::default()
         });
         g.resources[0].route = Route::Geo(0);
         let r = resolver(&g, &[], &Overrides::default());

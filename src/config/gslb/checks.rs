@@ -280,6 +280,7 @@ mod tests {
             let mut cx = Ctx {
                 path,
                 diags: Diagnostics::default(),
+                sources: Vec::new(),
             };
             let c = check(&mut cx, "c", &def, &def, Path::new(""));
             assert_eq!(c.kind.type_name(), *ty);

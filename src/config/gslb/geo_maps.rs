@@ -12,7 +12,7 @@ use super::super::yaml::Node;
 use super::{Dcs, dc_list, entries, for_each_line};
 use crate::diag::{Diagnostic, Pos};
 use crate::geo::{PrefixMap, parse_cidr};
-use crate::gslb::{DcId, GeoMap};
+use crate::gslb::{DcId, GeoMap, GeoOrder};
 
 const GEO_KEYS: &[&str] = &[
     "default",
@@ -60,7 +60,11 @@ pub(super) fn geo_map(
             let list = dc_list(cx, v, &format!("network {text}"), dcs, None);
             match parse_cidr(text) {
                 Ok((a, l)) => {
-                    if !networks.insert(a, l, list) {
+                    let order = GeoOrder {
+                        dcs: list,
+                        only: true,
+                    };
+                    if !networks.insert(a, l, order) {
                         cx.err(k, format!("network {text} is listed twice")).hint =
                             Some(TWICE_HINT.into());
                     }
@@ -83,6 +87,11 @@ pub(super) fn geo_map(
         name: name.to_string(),
         default,
         networks,
+        bgp: PrefixMap::default(),
+        subdivisions: Vec::new(),
+        countries: Vec::new(),
+        continents: Vec::new(),
+        nearest: false,
     }
 }
 
@@ -97,7 +106,7 @@ fn networks_file(
     at: &Node,
     path: &Path,
     dcs: &Dcs,
-    out: &mut PrefixMap<Vec<DcId>>,
+    out: &mut PrefixMap<GeoOrder>,
 ) {
     const HINT: &str = "each line is 'CIDR dc[,dc...]', e.g. '198.51.100.0/24 spb,msk'";
     for_each_line(cx, at, path, "networks file", |cx, words| {
@@ -134,7 +143,11 @@ fn networks_file(
         }
         match parse_cidr(cidr) {
             Ok((a, l)) => {
-                if !out.insert(a, l, ids) {
+                let order = GeoOrder {
+                    dcs: ids,
+                    only: true,
+                };
+                if !out.insert(a, l, order) {
                     bad(
                         cx,
                         cidr_at,

@@ -210,6 +210,7 @@ fn for_each_line(
     what: &str,
     mut each: impl FnMut(&mut Ctx<'_>, &[(Pos, &str)]),
 ) {
+    cx.watch(path);
     let text = match crate::yaml::read_text(path, &format!("{what} {}", path.display())) {
         Ok(t) => t,
         Err(d) if d.line == 0 => {

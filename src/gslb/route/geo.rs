@@ -43,7 +43,7 @@ impl GeoTable {
             rules.push(Rule {
                 net,
                 len,
-                order: order.as_slice().into(),
+                order: order.dcs.as_slice().into(),
             });
             match net {
                 IpAddr::V4(a) => v4.push((u32::from(a), len, id)),
