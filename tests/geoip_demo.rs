@@ -102,6 +102,75 @@ fn writer_ipv4_and_ipv6_lookups_return_the_data_and_exact_network() {
 }
 
 #[test]
+fn writer_encodes_every_supported_type() {
+    let sizes = [0usize, 28, 29, 284, 285, 65_820, 65_821, 70_000];
+    let strings: Vec<(String, Value)> = sizes
+        .iter()
+        .map(|&n| {
+            (
+                format!("s{n}"),
+                Value::String("é".repeat(n / 2) + &"x".repeat(n % 2)),
+            )
+        })
+        .collect();
+    let wide_map: Vec<(String, Value)> = (0..40u32)
+        .map(|i| (format!("k{i}"), Value::U32(i * 1000)))
+        .collect();
+    let record = Value::map([
+        ("strings", Value::Map(strings)),
+        ("wide", Value::Map(wide_map)),
+        ("double", Value::Double(-122.33)),
+        (
+            "u16",
+            Value::Array(vec![Value::U16(0), Value::U16(255), Value::U16(u16::MAX)]),
+        ),
+        (
+            "u32",
+            Value::Array(vec![Value::U32(0), Value::U32(256), Value::U32(u32::MAX)]),
+        ),
+        (
+            "u64",
+            Value::Array(vec![Value::U64(0), Value::U64(u64::MAX)]),
+        ),
+        (
+            "bools",
+            Value::Array(vec![Value::Bool(true), Value::Bool(false)]),
+        ),
+        (
+            "long_array",
+            Value::Array((0..300).map(Value::U16).collect()),
+        ),
+        ("empty", Value::map(Vec::<(String, Value)>::new())),
+        ("text", Value::string("Новосибирск")),
+    ]);
+    let mut w = MmdbWriter::new("Test", 1);
+    w.insert_cidr("2001:db8::/32", record);
+    let r = reader(w.to_bytes());
+    let got: serde_json::Value = r
+        .lookup(ip("2001:db8::1"))
+        .unwrap()
+        .decode()
+        .unwrap()
+        .expect("data");
+
+    for &n in &sizes {
+        let s = got["strings"][format!("s{n}")].as_str().expect("string");
+        assert_eq!(s.len(), n, "string of {n} bytes");
+    }
+    assert_eq!(got["wide"].as_object().unwrap().len(), 40);
+    assert_eq!(got["wide"]["k39"], 39_000);
+    assert_eq!(got["double"], -122.33);
+    assert_eq!(got["u16"], serde_json::json!([0, 255, 65535]));
+    assert_eq!(got["u32"], serde_json::json!([0, 256, 4_294_967_295u32]));
+    assert_eq!(got["u64"], serde_json::json!([0, u64::MAX]));
+    assert_eq!(got["bools"], serde_json::json!([true, false]));
+    assert_eq!(got["long_array"].as_array().unwrap().len(), 300);
+    assert_eq!(got["long_array"][299], 299);
+    assert_eq!(got["empty"], serde_json::json!({}));
+    assert_eq!(got["text"], "Новосибирск");
+}
+
+#[test]
 fn writer_metadata_is_complete() {
     let w = MmdbWriter::new("DynaDNS-Test", 1_796_083_200)
         .description("en", "A test database")

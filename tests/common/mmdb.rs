@@ -277,8 +277,7 @@ fn bit(bits: u128, depth: usize) -> usize {
 /// specific network) is pushed down into both halves of a new node.
 fn insert_path(nodes: &mut Vec<[Slot; 2]>, bits: u128, len: u8, target: Slot) {
     if len == 0 {
-        // ::/0 covers everything: both halves of the root (kept as data, or pushed
-        // into nodes that were created before — impossible since /0 sorts first).
+        // The root itself cannot hold data: ::/0 is its two halves.
         for side in 0..2 {
             insert_path(nodes, bits | ((side as u128) << 127), 1, target);
         }
