@@ -25,6 +25,8 @@
 // Each integration test crate compiles its own copy of this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod mmdb;
+
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
