@@ -126,6 +126,7 @@ pub fn explain(
     let gslb_client = ClientInfo {
         addr: ecs.filter(|(_, l)| *l > 0).map_or(client, |(a, _)| a),
         ecs_source: ecs.map(|(_, l)| l),
+        source: client,
     };
     let mut out = String::new();
     let tname = type_name(qt).map_or_else(|| format!("TYPE{qt}"), str::to_string);
