@@ -103,7 +103,9 @@ impl GeoDb {
             other => DbError(format!("not a valid MaxMind database: {other}")),
         })?;
         // The walk below decodes every record it reaches, but a broken tree can point outside
-        // the data section or loop; verify checks the whole file first (a few ms per MB).
+        // the data section or loop; verify checks the whole file first. It costs about as
+        // much as the walk (release build, 22 KB City test database: verify 88 µs of a
+        // 200 µs load); both are linear in the file and run once per load, never per query.
         reader
             .verify()
             .map_err(|e| DbError(format!("the database is corrupt: {e}")))?;

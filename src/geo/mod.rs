@@ -1,4 +1,4 @@
-//! Client networks: prefix tables, CIDR parsing, and (next) the GeoIP database.
+//! Client networks: prefix tables, CIDR parsing, and the GeoIP database ([`db`]).
 //!
 //! This module knows addresses and networks, not datacenters or resources: [`PrefixMap`]
 //! collects operator networks as configuration reads them (duplicates reported), and

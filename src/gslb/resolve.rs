@@ -1156,4 +1156,44 @@ mod tests {
         let r2 = resolver(&g2, &[], &Overrides::default());
         assert_eq!(run(&r2, V4, &ecs("198.51.100.0", 24), 0, 0).1.scope, 0);
     }
+
+    #[test]
+    fn use_ecs_false_routes_by_the_source_with_scope_zero() {
+        let mut g = two_dcs();
+        let mut networks = crate::geo::PrefixMap::default();
+        let partner = crate::gslb::GeoOrder {
+            dcs: vec![1],
+            only: false,
+        };
+        networks.insert("198.51.100.0".parse().unwrap(), 24, partner);
+        g.geo_maps.push(crate::gslb::GeoMap {
+            name: "world".into(),
+            default: vec![0, 1],
+            networks,
+            ..Default::default()
+        });
+        g.resources[0].route = Route::Geo(0);
+        let ecs = ClientInfo {
+            addr: "198.51.100.9".parse().unwrap(),
+            ecs_source: Some(24),
+            source: "192.0.2.1".parse().unwrap(),
+        };
+        let r = resolver(&g, &[], &Overrides::default());
+        let (_, d) = run(&r, V4, &ecs, 0, 0);
+        assert_eq!((d.dc, d.scope), (Some(1), 24));
+        g.resources[0].use_ecs = false;
+        let r = resolver(&g, &[], &Overrides::default());
+        let (_, d) = run(&r, V4, &ecs, 0, 0);
+        assert_eq!(
+            (d.dc, d.scope, d.matched),
+            (Some(0), 0, RouteMatch::Default)
+        );
+        // A query from inside the network without ECS still routes by it.
+        let direct = ClientInfo {
+            addr: "198.51.100.9".parse().unwrap(),
+            ecs_source: None,
+            source: "198.51.100.9".parse().unwrap(),
+        };
+        assert_eq!(run(&r, V4, &direct, 0, 0).1.dc, Some(1));
+    }
 }
