@@ -547,3 +547,31 @@ resources:
     find(&all, &at(&text, "trusted:", 0), &["ca_file", "missing.pem"]);
     assert_eq!(all.len(), 2, "{all:#?}");
 }
+
+/// A networks file line may end in `only` (no fall-through to the rest of `default`); any
+/// other third word is an error at its column, and a clean file passes.
+#[test]
+fn a_networks_file_takes_only_as_third_word() {
+    let config = "\
+datacenters: { msk: {}, spb: {} }
+geo_maps:
+  world:
+    default: [msk, spb]
+    networks_files: [partners.txt]
+";
+    let (_, all) = check(
+        config,
+        &[(
+            "partners.txt",
+            "10.0.0.0/8 spb only\n11.0.0.0/8 spb,msk\n12.0.0.0/8 spb solo\n",
+        )],
+    );
+    let r = find(&all, "partners.txt:3:16", &["'only'", "'solo'"]);
+    assert!(r.hint.contains("[only]"), "{r:?}");
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let (_, all) = check(
+        config,
+        &[("partners.txt", "10.0.0.0/8 spb only\n11.0.0.0/8 spb,msk\n")],
+    );
+    assert!(all.is_empty(), "{all:#?}");
+}

@@ -393,3 +393,46 @@ fn check_and_serve_refuse_a_missing_or_broken_database() {
         }
     }
 }
+
+/// Entry forms as loaded: a list is `only: false`, `{ dcs, only }` says it, and a networks
+/// file line ending in `only` is exclusive; the database is shared by the configuration.
+#[test]
+fn entry_forms_load_with_their_only_flag() {
+    let Some(db) = city_db() else {
+        return;
+    };
+    let cfg = config(&db).replace(
+        "    nearest: true\n",
+        "    nearest: true\n    networks_files: [partners.txt]\n",
+    );
+    let dir = TempDir::with(&[
+        ("dynadns.yaml", cfg.as_str()),
+        ("zones/example.com.yaml", ZONE),
+        ("health.txt", HEALTH),
+        (
+            "partners.txt",
+            "192.0.2.0/24 lon only\n198.51.100.0/24 sea\n",
+        ),
+    ]);
+    let loaded = dynadns::config::load(&dir.join("dynadns.yaml")).expect("loads");
+    let g = &loaded.config.gslb;
+    let info = &g.geoip.as_ref().expect("database loaded").info;
+    assert_eq!(info.database_type, "GeoIP2-City");
+    assert!(
+        loaded.config.sources.iter().any(|p| p == &db),
+        "database is watched"
+    );
+    let world = &g.geo_maps[0];
+    let only = |net: &str| {
+        world
+            .networks
+            .longest_match(net.parse().unwrap())
+            .map(|(o, _)| o.only)
+    };
+    assert_eq!(only("2.125.160.1"), Some(true));
+    assert_eq!(only("192.0.2.1"), Some(true));
+    assert_eq!(only("198.51.100.1"), Some(false));
+    assert!(!world.countries[0].1.only);
+    assert!(world.subdivisions[0].1.only);
+    assert!(world.nearest);
+}
