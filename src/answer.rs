@@ -84,6 +84,7 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
                 .filter(|cs| cs.source_prefix > 0)
                 .map_or(client.addr, |cs| cs.address),
             ecs_source: ecs.map(|cs| cs.source_prefix),
+            source: client.addr,
         };
         match answer_question(snap, question, &gslb_client, &mut w) {
             Ok(outcome) => {

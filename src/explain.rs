@@ -126,6 +126,7 @@ pub fn explain(
     let gslb_client = ClientInfo {
         addr: ecs.filter(|(_, l)| *l > 0).map_or(client, |(a, _)| a),
         ecs_source: ecs.map(|(_, l)| l),
+        source: client,
     };
     let mut out = String::new();
     let tname = type_name(qt).map_or_else(|| format!("TYPE{qt}"), str::to_string);
@@ -320,6 +321,16 @@ fn explain_resource(
         }
     }
     let _ = writeln!(out, "route:    {}", resolver.route().describe());
+    if let crate::gslb::Route::Geo(m) = res.route
+        && let Some(map) = gslb.geo_maps.get(m)
+    {
+        let addr = if res.use_ecs {
+            client.addr
+        } else {
+            client.source
+        };
+        explain_geo(gslb, map, addr, out);
+    }
     // The server's own decision function, with a recording tracer and fixed dice (rotation at
     // the first group; random choices are one possible outcome).
     let mut lines = Lines::default();
@@ -348,6 +359,68 @@ fn explain_resource(
         d.scope
     );
     let _ = writeln!(out, "{}", scope_note(client, d.scope));
+}
+
+/// What the GeoIP database says about `addr` (network, place, coordinates) and, for a map
+/// with `nearest`, the distance ranking of its datacenters: the facts the geo decision in the
+/// trace below was compiled from.
+fn explain_geo(
+    gslb: &crate::gslb::Gslb,
+    map: &crate::gslb::GeoMap,
+    addr: IpAddr,
+    out: &mut String,
+) {
+    let Some(db) = &gslb.geoip else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "geoip:    {} ({}, built {}, {} networks)",
+        db.info.path.display(),
+        db.info.database_type,
+        db.info.build_epoch,
+        db.info.networks
+    );
+    let Some((net, len, place)) = db.lookup(addr) else {
+        let _ = writeln!(out, "geoip:    {addr} is in no network of the database");
+        return;
+    };
+    let or = |v: &Option<Box<str>>| v.as_deref().unwrap_or("-").to_string();
+    let coords = place
+        .location
+        .map_or("-".to_string(), |(a, b)| format!("{a:.4}, {b:.4}"));
+    let _ = writeln!(
+        out,
+        "geoip:    {addr} in database network {net}/{len}: continent {}, country {}, subdivisions [{}], city {}, coordinates {coords}",
+        or(&place.continent),
+        or(&place.country),
+        place.subdivisions.join(", "),
+        or(&place.city),
+    );
+    if map.nearest
+        && let Some(from) = place.location
+    {
+        let ranked = crate::gslb::route::geo::nearest_order(from, &map.default, &gslb.datacenters);
+        let parts: Vec<String> = ranked
+            .iter()
+            .map(|&d| {
+                let dc = &gslb.datacenters[d as usize];
+                match dc.location {
+                    Some(l) => format!(
+                        "{} {:.0} km",
+                        dc.name,
+                        crate::gslb::route::geo::distance_km(from, l)
+                    ),
+                    None => format!("{} (no location)", dc.name),
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "nearest:  {} (used when no subdivision, country or continent entry matches)",
+            parts.join(", ")
+        );
+    }
 }
 
 /// Says, in words, which clients a resolver will give the same answer (RFC 7871 caching).

@@ -1,6 +1,7 @@
 //! `dynadns check` on GSLB mistakes, as an operator sees it: the real binary on files in a temp
 //! dir, every error at its `file:line:col`, with a hint. Covers: datacenters that are not
-//! declared (wherever they are written), keys that are reserved but not implemented yet, keys
+//! declared (wherever they are written), keys that are reserved but not implemented yet, geo
+//! keys without a GeoIP database and bad region codes, keys
 //! of another check type, out-of-range values (`min_up`, weights, timeouts, numbers), a geo
 //! map without `default`, duplicates in a members file, and that one run lists every
 //! independent mistake without calling a defined name "unknown".
@@ -194,42 +195,62 @@ resources:
 }
 
 /// Keys the grammar has but the server does not implement yet say so, at the key, instead of
-/// passing silently; the datacenter names under them are still checked.
+/// passing silently. Geo map keys that need the GeoIP database are errors at the key when no
+/// `geoip.database` is configured; region codes are checked (capitals, ISO shapes, the seven
+/// continents) and the datacenter names under them too.
 #[test]
-fn keys_not_supported_yet_are_errors() {
+fn keys_not_supported_yet_and_geo_keys_without_a_database_are_errors() {
     let config = "\
-geoip:
-  database: geoip/demo.mmdb
 limits:
   rrl: { rate: 200, slip: 2 }
 datacenters: { msk: {}, spb: {} }
 geo_maps:
   world:
     default: [msk]
-    continents: { EU: [msk] }
-    countries: { RU: [msk, spx] }
-    subdivisions: { RU-NVS: [spb] }
+    continents: { EU: [msk], eu: [spb], XX: [msk] }
+    countries: { RU: [msk, spx], Rus: [msk] }
+    subdivisions: { RU-NVS: { dcs: [spb], only: true }, RU: [msk] }
     nearest: banana
 ";
     let (text, all) = check(config, &[]);
-    for key in [
-        "geoip",
-        "continents",
-        "countries",
-        "subdivisions",
-        "nearest",
-    ] {
-        let r = find(
-            &all,
-            &at(&text, key, 0),
-            &[key, "not supported yet", "GeoIP"],
-        );
-        assert!(r.hint.contains(&format!("remove '{key}'")), "{r:?}");
-    }
     find(&all, &at(&text, "rrl", 0), &["rrl", "not supported yet"]);
+    for key in ["continents", "countries", "subdivisions", "nearest"] {
+        let r = find(&all, &at(&text, key, 0), &[key, "needs geoip.database"]);
+        assert!(r.hint.contains("geoip: { database: PATH }"), "{r:?}");
+    }
+    let r = find(&all, &at(&text, "eu:", 0), &["'eu'", "continent"]);
+    assert!(r.hint.contains("capitals: EU"), "{r:?}");
+    let r = find(&all, &at(&text, "XX", 0), &["'XX'", "continent"]);
+    assert!(r.hint.contains("AF, AN, AS, EU, NA, OC, SA"), "{r:?}");
     find(&all, &at(&text, "spx", 0), &["spx", "not declared"]);
+    let r = find(&all, &at(&text, "Rus", 0), &["'Rus'", "country"]);
+    assert!(r.hint.contains("ISO 3166-1"), "{r:?}");
+    let r = find(&all, &at(&text, "RU: [msk]", 0), &["'RU'", "subdivision"]);
+    assert!(r.hint.contains("RU-NVS"), "{r:?}");
     find(&all, &at(&text, "banana", 0), &["nearest", "true or false"]);
-    assert_eq!(all.len(), 8, "{all:#?}");
+    assert_eq!(all.len(), 11, "{all:#?}");
+}
+
+/// A GeoIP database that is missing or not a database is an error at `database`, naming the
+/// file; the map keys that use it are then not reported again. `nearest: true` needs a
+/// datacenter with a location.
+#[test]
+fn a_missing_or_broken_geoip_database_is_an_error_naming_the_file() {
+    for (file, what) in [
+        ("geoip/missing.mmdb", "cannot read"),
+        ("geoip/junk.mmdb", "not a valid MaxMind database"),
+    ] {
+        let config = format!(
+            "geoip:\n  database: {file}\ndatacenters: {{ msk: {{}}, spb: {{}} }}\n\
+             geo_maps:\n  world:\n    default: [msk, spb]\n    countries: {{ RU: [spb] }}\n\
+             \x20   nearest: true\n"
+        );
+        let (text, all) = check(&config, &[("geoip/junk.mmdb", "not a database\n")]);
+        let r = find(&all, &at(&text, file, 0), &[file, what]);
+        assert!(r.hint.contains("geoipupdate"), "{r:?}");
+        find(&all, &at(&text, "true", 0), &["nearest", "location"]);
+        assert_eq!(all.len(), 2, "{all:#?}");
+    }
 }
 
 /// A key that belongs to another check type is an error at the key, with the keys the type
@@ -525,4 +546,32 @@ resources:
     find(&all, &at(&text, "named:", 0), &["host", "bare host name"]);
     find(&all, &at(&text, "trusted:", 0), &["ca_file", "missing.pem"]);
     assert_eq!(all.len(), 2, "{all:#?}");
+}
+
+/// A networks file line may end in `only` (no fall-through to the rest of `default`); any
+/// other third word is an error at its column, and a clean file passes.
+#[test]
+fn a_networks_file_takes_only_as_third_word() {
+    let config = "\
+datacenters: { msk: {}, spb: {} }
+geo_maps:
+  world:
+    default: [msk, spb]
+    networks_files: [partners.txt]
+";
+    let (_, all) = check(
+        config,
+        &[(
+            "partners.txt",
+            "10.0.0.0/8 spb only\n11.0.0.0/8 spb,msk\n12.0.0.0/8 spb solo\n",
+        )],
+    );
+    let r = find(&all, "partners.txt:3:16", &["'only'", "'solo'"]);
+    assert!(r.hint.contains("[only]"), "{r:?}");
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let (_, all) = check(
+        config,
+        &[("partners.txt", "10.0.0.0/8 spb only\n11.0.0.0/8 spb,msk\n")],
+    );
+    assert!(all.is_empty(), "{all:#?}");
 }

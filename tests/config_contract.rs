@@ -6,11 +6,12 @@
 //! to, into a temp dir. Without the shared checkout the test skips with a message, unless
 //! `DYNADNS_REQUIRE_CONFORMANCE=1` makes that a failure.
 //!
-//! The example as written does not load: it uses keys that need the GeoIP database (not
-//! supported yet), and its `rtb` resource names check `rtb-tcp` and datacenter `eu`, which
-//! it never defines. The test pins those errors exactly, so any change in the contract's own
-//! errors fails it; then it adds the two missing definitions (marked `# fixture`) and
-//! requires the GeoIP errors to be the only ones left.
+//! The example as written does not load: it sets `limits.rrl` (not supported yet), and its
+//! `rtb` resource names check `rtb-tcp` and datacenter `eu`, which it never defines. The test
+//! pins those errors exactly, so any change in the contract's own errors fails it; then it
+//! adds the two missing definitions (marked `# fixture`) and requires the `rrl` error to be the
+//! only one left. The example's `geoip/demo-city.mmdb` is the shared MaxMind City test
+//! database (`../shared/geoip/GeoIP2-City-Test.mmdb`) copied into the temp dir.
 
 mod common;
 
@@ -45,7 +46,7 @@ fn add_under(yaml: &str, section: &str, line: &str) -> String {
 
 /// Loads `yaml` as the server file beside the zone and the files the example names; the
 /// errors, in file order.
-fn errors_of(yaml: &str) -> Vec<Diagnostic> {
+fn errors_of(yaml: &str, mmdb: &[u8]) -> Vec<Diagnostic> {
     let zone = format!(
         "{MINIMAL_ZONE}  www: {{ DYNA: www }}\n  rtb: {{ DYNA: rtb }}\n  api: {{ DYNC: api }}\n"
     );
@@ -58,6 +59,7 @@ fn errors_of(yaml: &str) -> Vec<Diagnostic> {
         ),
         ("geoip/partners.txt", "# partners\n203.0.113.0/24 nsk,msk\n"),
     ]);
+    common::write_files(dir.path(), &[("geoip/demo-city.mmdb", mmdb)]);
     match dynadns::config::load(&dir.join("dynadns.yaml")) {
         Ok(_) => Vec::new(),
         Err(d) => d.0,
@@ -93,24 +95,20 @@ fn contract_server_file_example_loads() {
     };
     let contract = std::fs::read_to_string(&path).expect("read the design contract");
     let example = server_file_example(&contract);
+    let Some(db) = common::shared_path("geoip/GeoIP2-City-Test.mmdb", "GeoIP test database") else {
+        return;
+    };
+    let mmdb = std::fs::read(db).expect("read the GeoIP test database");
 
-    // Until the GeoIP issue implements them, the example's GeoIP keys (and `limits.rrl`) are
-    // "not supported yet" errors. The GeoIP issue turns this list into nothing (and supplies
-    // geoip/demo-city.mmdb).
-    let not_yet = [
-        ("'geoip' is not supported yet", "geoip:"),
-        ("'rrl' is not supported yet", "rrl:"),
-        ("'continents' is not supported yet", "continents:"),
-        ("'countries' is not supported yet", "countries:"),
-        ("'subdivisions' is not supported yet", "subdivisions:"),
-        ("'nearest' is not supported yet", "nearest:"),
-    ];
-    // The contract's own gaps, in file order with the GeoIP errors. When the contract defines
-    // `rtb-tcp` and `eu`, these two go, and so do the fixture lines below.
+    // Until response rate limiting is implemented, `limits.rrl` is a "not supported yet"
+    // error; every GeoIP key of the example loads.
+    let not_yet = [("'rrl' is not supported yet", "rrl:")];
+    // The contract's own gaps, in file order after `rrl`. When the contract defines `rtb-tcp`
+    // and `eu`, these two go, and so do the fixture lines below.
     let mut as_written = not_yet.to_vec();
-    as_written.insert(6, ("unknown check 'rtb-tcp'", "rtb-tcp"));
-    as_written.insert(7, ("datacenter 'eu' is not declared", "eu:"));
-    assert_errors(&example, &errors_of(&example), &as_written);
+    as_written.push(("unknown check 'rtb-tcp'", "rtb-tcp"));
+    as_written.push(("datacenter 'eu' is not declared", "eu:"));
+    assert_errors(&example, &errors_of(&example, &mmdb), &as_written);
 
     let fixed = add_under(
         &example,
@@ -122,5 +120,5 @@ fn contract_server_file_example_loads() {
         "datacenters:",
         "  eu: {}                                   # fixture: the contract does not declare it",
     );
-    assert_errors(&fixed, &errors_of(&fixed), &not_yet);
+    assert_errors(&fixed, &errors_of(&fixed, &mmdb), &not_yet);
 }

@@ -132,48 +132,13 @@ pub(crate) struct NotYet {
     pub meanwhile: &'static str,
 }
 
-const GEO_MEANWHILE: &str = "until then a geo map orders datacenters by networks, \
-networks_files and default only";
-
 /// Every key that is reserved but not implemented yet (the one list to shorten when they are).
-pub(crate) const NOT_YET: &[NotYet] = &[
-    NotYet {
-        section: "top",
-        key: "geoip",
-        needs: "GeoIP database support",
-        meanwhile: GEO_MEANWHILE,
-    },
-    NotYet {
-        section: "limits",
-        key: "rrl",
-        needs: "response rate limiting (RRL)",
-        meanwhile: "until then answers are not rate limited",
-    },
-    NotYet {
-        section: "geo map",
-        key: "continents",
-        needs: "GeoIP database support",
-        meanwhile: GEO_MEANWHILE,
-    },
-    NotYet {
-        section: "geo map",
-        key: "countries",
-        needs: "GeoIP database support",
-        meanwhile: GEO_MEANWHILE,
-    },
-    NotYet {
-        section: "geo map",
-        key: "subdivisions",
-        needs: "GeoIP database support",
-        meanwhile: GEO_MEANWHILE,
-    },
-    NotYet {
-        section: "geo map",
-        key: "nearest",
-        needs: "GeoIP database support",
-        meanwhile: GEO_MEANWHILE,
-    },
-];
+pub(crate) const NOT_YET: &[NotYet] = &[NotYet {
+    section: "limits",
+    key: "rrl",
+    needs: "response rate limiting (RRL)",
+    meanwhile: "until then answers are not rate limited",
+}];
 
 /// The candidate closest in spelling to `word` (a swap, a typo, a missing letter), for
 /// "did you mean ...?" hints; `None` when nothing is close or `word` is itself a candidate.
@@ -490,7 +455,8 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         }
     }
 
-    let gslb = gslb::parse(&mut cx, &top, &base);
+    let geoip = top.get("geoip").and_then(|g| geoip(&mut cx, g, &base));
+    let gslb = gslb::parse(&mut cx, &top, &base, geoip);
     let mut health = crate::health::monitor::HealthSettings {
         state_file: Some(base.join("dynadns.state.json")),
         ..Default::default()
@@ -564,6 +530,32 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         Err(cx.diags)
     } else {
         Ok((Loaded { config, zones }, cx.diags))
+    }
+}
+
+/// `geoip: { database: PATH }`: loads the database once (see [`crate::geo::db`]); any problem
+/// is an error at `database` naming the file, what is wrong and what to do.
+fn geoip(cx: &mut Ctx<'_>, n: &Node, base: &Path) -> Option<std::sync::Arc<crate::geo::db::GeoDb>> {
+    let m = cx.map(n, "geoip", &["database"]);
+    let Some(d) = m.get("database") else {
+        cx.err(n, "geoip has no database").hint =
+            Some("write geoip: { database: PATH } (a MaxMind City or Country .mmdb file)".into());
+        return None;
+    };
+    let rel = cx.text(d, "geoip.database")?;
+    let path = base.join(rel);
+    cx.watch(&path);
+    match crate::geo::db::GeoDb::open(&path) {
+        Ok(db) => Some(std::sync::Arc::new(db)),
+        Err(e) => {
+            cx.err(d, format!("GeoIP database {}: {e}", path.display()))
+                .hint = Some(
+                "paths are relative to the server file's directory; install a complete MaxMind \
+                 City or Country database there (e.g. with geoipupdate) or remove geoip:"
+                    .into(),
+            );
+            None
+        }
     }
 }
 

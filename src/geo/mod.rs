@@ -1,10 +1,11 @@
-//! Client networks: prefix tables, CIDR parsing, and (next) the GeoIP database.
+//! Client networks: prefix tables, CIDR parsing, and the GeoIP database ([`db`]).
 //!
 //! This module knows addresses and networks, not datacenters or resources: [`PrefixMap`]
 //! collects operator networks as configuration reads them (duplicates reported), and
 //! [`table::RangeTable`] is the form lookups use, which also yields the ECS scope. The geo
 //! route kind (`crate::gslb::route::geo`) builds on both.
 
+pub mod db;
 pub mod table;
 
 use std::hash::Hash;

@@ -176,6 +176,46 @@ impl<K: AddrBits> RangeTable<K> {
         }
     }
 
+    /// `self` laid over `base`: `self`'s rule where it has one, `base`'s where it has
+    /// [`NO_RULE`]. Operator networks lie over the database this way, so they win even where
+    /// the database has a more specific network. Equal neighbours merge.
+    pub fn overlay(&self, base: &Self) -> Self {
+        let mut out = Builder::default();
+        let (mut i, mut j) = (0usize, 0usize);
+        let mut cur = K::default();
+        loop {
+            let rule = match self.rules[i] {
+                NO_RULE => base.rules[j],
+                r => r,
+            };
+            out.push(cur, rule);
+            let next = match (self.starts.get(i + 1), base.starts.get(j + 1)) {
+                (None, None) => break,
+                (Some(&a), None) => a,
+                (None, Some(&b)) => b,
+                (Some(&a), Some(&b)) => a.min(b),
+            };
+            if self.starts.get(i + 1) == Some(&next) {
+                i += 1;
+            }
+            if base.starts.get(j + 1) == Some(&next) {
+                j += 1;
+            }
+            cur = next;
+        }
+        out.finish()
+    }
+
+    /// The same ranges with every rule renamed by `f` (e.g. to interned decisions); ranges
+    /// whose new rules are equal merge, so the scope widens to the network with one answer.
+    pub fn map_rules(&self, mut f: impl FnMut(u32) -> u32) -> Self {
+        let mut out = Builder::default();
+        for (&s, &r) in self.starts.iter().zip(self.rules.iter()) {
+            out.push(s, f(r));
+        }
+        out.finish()
+    }
+
     /// Number of ranges (memory and explain figures).
     pub fn ranges(&self) -> usize {
         self.starts.len()
@@ -321,6 +361,71 @@ mod tests {
             let addr = base.wrapping_add(below(1 << width) as u32);
             assert_eq!(t.lookup(addr).scope, brute_scope(&t, addr), "{addr:x}");
         }
+    }
+
+    /// The rule at `addr` by definition: the longest of `rules` containing it, first wins.
+    fn brute_rule(rules: &[(u32, u8, u32)], addr: u32) -> u32 {
+        rules
+            .iter()
+            .filter(|(a, l, _)| addr.mask(*l) == a.mask(*l))
+            .max_by(|x, y| x.1.cmp(&y.1).then(y.2.cmp(&x.2)))
+            .map_or(NO_RULE, |r| r.2)
+    }
+
+    #[test]
+    fn overlay_and_map_rules_match_brute_force() {
+        let top_rules = [
+            (v4("10.0.0.0"), 8, 0),
+            (v4("10.7.7.0"), 24, 1),
+            (v4("192.168.0.0"), 16, 2),
+        ];
+        // The "database": finer networks, some inside the top rules.
+        let base_rules = [
+            (v4("10.7.7.128"), 25, 10),
+            (v4("10.7.6.0"), 24, 11),
+            (v4("10.7.8.0"), 24, 11),
+            (v4("11.0.0.0"), 8, 12),
+            (v4("12.0.0.0"), 8, 12),
+            (v4("192.168.1.0"), 24, 13),
+            (v4("0.0.0.0"), 1, 14),
+        ];
+        let top = RangeTable::build(top_rules);
+        let base = RangeTable::build(base_rules);
+        let t = top.overlay(&base);
+        // Renaming 11 and 12 to the same rule merges 11.0.0.0/8 and 12.0.0.0/8 ... and the
+        // ranges of 14 around them.
+        let m = t.map_rules(|r| if r == 12 { 14 } else { r });
+        let mut state = 7u64;
+        let mut below = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        for _ in 0..20_000 {
+            let base_addr =
+                [v4("10.7.7.0"), v4("192.168.1.0"), v4("11.255.255.0"), 0][below(4) as usize];
+            let width = below(24) + 1;
+            let addr = base_addr.wrapping_add(below(1 << width) as u32);
+            let want = match brute_rule(&top_rules, addr) {
+                NO_RULE => brute_rule(&base_rules, addr),
+                r => r,
+            };
+            let f = t.lookup(addr);
+            assert_eq!(f.rule, want, "{addr:x}");
+            assert_eq!(f.scope, brute_scope(&t, addr), "{addr:x}");
+            let g = m.lookup(addr);
+            assert_eq!(g.rule, if want == 12 { 14 } else { want }, "{addr:x}");
+            assert_eq!(g.scope, brute_scope(&m, addr), "{addr:x}");
+        }
+        // Adjacent ranges never share a rule (that would narrow scopes for nothing).
+        for tab in [&t, &m] {
+            assert!(tab.rules.windows(2).all(|w| w[0] != w[1]));
+        }
+        // 11.0.0.0 up to 127.255.255.255 is now one range: 12.0.0.0/6 (12-15) lies inside it,
+        // /5 (8-15) would hold 10.0.0.0/8. Before the renaming, 12.0.0.0/8 was its own range.
+        assert_eq!(m.lookup(v4("12.1.1.1")).scope, 6);
+        assert_eq!(t.lookup(v4("12.1.1.1")).scope, 8);
     }
 
     #[test]

@@ -174,6 +174,10 @@ pub struct Resource {
     pub members: MembersMode,
     /// Name of the health check (for explain and status).
     pub check: Option<String>,
+    /// Route by the ECS address when a query carries one (default). `false` routes by the
+    /// packet's source address and answers with ECS scope 0 (RFC 7871 §7.2.1: the answer did
+    /// not use the option), for resources whose resolvers' ECS data is not to be trusted.
+    pub use_ecs: bool,
 }
 
 /// What one probe does, with only the settings that apply to it: a `path` on a TCP check or a
@@ -426,6 +430,9 @@ pub struct Gslb {
     pub geo_maps: Vec<GeoMap>,
     /// Resources.
     pub resources: Vec<Resource>,
+    /// The GeoIP database (`geoip.database`), loaded once per configuration and shared by
+    /// every snapshot until the next reload (hence the `Arc`).
+    pub geoip: Option<std::sync::Arc<crate::geo::db::GeoDb>>,
 }
 
 impl Gslb {

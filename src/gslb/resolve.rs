@@ -69,6 +69,8 @@ pub struct ClientInfo {
     pub addr: IpAddr,
     /// ECS source prefix length, when the query had ECS.
     pub ecs_source: Option<u8>,
+    /// The packet's source address: resources with `use_ecs: false` route by it.
+    pub source: IpAddr,
 }
 
 impl ClientInfo {
@@ -169,6 +171,8 @@ struct Plan {
     min_up: MinUp,
     /// `limits.max_answers`: the hard cap on records in one answer.
     max_answers: usize,
+    /// Route by the ECS address (else by the packet source, scope 0).
+    use_ecs: bool,
     /// DYNC targets by pool index; empty for DYNA.
     cnames: Box<[Box<[u8]>]>,
     /// Datacenter names, for trace lines only.
@@ -205,6 +209,7 @@ impl Resolver {
             policy: res.answer,
             min_up: res.min_up,
             max_answers,
+            use_ecs: res.use_ecs,
             cnames: match &res.answers {
                 Answers::Cnames(list) => list.iter().map(|c| c.target.clone()).collect(),
                 Answers::Addresses(_) => Box::default(),
@@ -279,10 +284,29 @@ impl Resolver {
             );
             return d;
         }
+        // `use_ecs: false`: the packet's source decides, and the answer says (scope 0) that
+        // it did not use the client's subnet.
+        let direct;
+        let ignore_ecs = !self.plan.use_ecs && client.ecs_source.is_some();
+        let client = if !ignore_ecs {
+            client
+        } else {
+            direct = ClientInfo {
+                addr: client.source,
+                ecs_source: None,
+                source: client.source,
+            };
+            trace!(
+                trace,
+                "use_ecs: false: routing by the source address {}, ECS ignored (scope 0)",
+                client.source
+            );
+            &direct
+        };
         let routed = self.plan.route.route(client);
         d.matched = routed.matched;
         // A client that asked with ECS source /0 opted out: its answer is for everyone.
-        if client.ecs_source != Some(0) {
+        if !ignore_ecs && client.ecs_source != Some(0) {
             d.scope = routed.scope;
         }
         let set = match routed.routing {
@@ -569,10 +593,11 @@ pub fn compile_resources(
         .iter()
         .map(|d| d.name.as_str().into())
         .collect();
+    let db = gslb.geoip.as_deref();
     let tables: Vec<Arc<GeoTable>> = gslb
         .geo_maps
         .iter()
-        .map(|m| Arc::new(GeoTable::compile(m)))
+        .map(|m| Arc::new(GeoTable::compile(m, &gslb.datacenters, db)))
         .collect();
     gslb.resources
         .iter()
@@ -684,6 +709,7 @@ mod tests {
             answer: AnswerPolicy::default(),
             members: MembersMode::Healthy,
             check: Some("c".into()),
+            use_ecs: true,
         }
     }
 
@@ -691,6 +717,7 @@ mod tests {
         ClientInfo {
             addr: a.parse().unwrap(),
             ecs_source: None,
+            source: a.parse().unwrap(),
         }
     }
 
@@ -1105,6 +1132,7 @@ mod tests {
         let ecs = |a: &str, l: u8| ClientInfo {
             addr: a.parse().unwrap(),
             ecs_source: Some(l),
+            source: "127.0.0.1".parse().unwrap(),
         };
         // ECS /16 holding the partner /24: the default answer is scoped so that it does not
         // cover the /24 (198.51.0.0/18 holds no rule).
@@ -1127,5 +1155,45 @@ mod tests {
         g2.resources[0].route = Route::Order(vec![0, 1]);
         let r2 = resolver(&g2, &[], &Overrides::default());
         assert_eq!(run(&r2, V4, &ecs("198.51.100.0", 24), 0, 0).1.scope, 0);
+    }
+
+    #[test]
+    fn use_ecs_false_routes_by_the_source_with_scope_zero() {
+        let mut g = two_dcs();
+        let mut networks = crate::geo::PrefixMap::default();
+        let partner = crate::gslb::GeoOrder {
+            dcs: vec![1],
+            only: false,
+        };
+        networks.insert("198.51.100.0".parse().unwrap(), 24, partner);
+        g.geo_maps.push(crate::gslb::GeoMap {
+            name: "world".into(),
+            default: vec![0, 1],
+            networks,
+            ..Default::default()
+        });
+        g.resources[0].route = Route::Geo(0);
+        let ecs = ClientInfo {
+            addr: "198.51.100.9".parse().unwrap(),
+            ecs_source: Some(24),
+            source: "192.0.2.1".parse().unwrap(),
+        };
+        let r = resolver(&g, &[], &Overrides::default());
+        let (_, d) = run(&r, V4, &ecs, 0, 0);
+        assert_eq!((d.dc, d.scope), (Some(1), 24));
+        g.resources[0].use_ecs = false;
+        let r = resolver(&g, &[], &Overrides::default());
+        let (_, d) = run(&r, V4, &ecs, 0, 0);
+        assert_eq!(
+            (d.dc, d.scope, d.matched),
+            (Some(0), 0, RouteMatch::Default)
+        );
+        // A query from inside the network without ECS still routes by it.
+        let direct = ClientInfo {
+            addr: "198.51.100.9".parse().unwrap(),
+            ecs_source: None,
+            source: "198.51.100.9".parse().unwrap(),
+        };
+        assert_eq!(run(&r, V4, &direct, 0, 0).1.dc, Some(1));
     }
 }

@@ -26,8 +26,21 @@ use crate::diag::Pos;
 use crate::gslb::{Datacenter, DcId, Gslb, Target, TargetId};
 
 /// Parses the GSLB sections. `top` is the server file's top-level mapping.
-pub(super) fn parse(cx: &mut Ctx<'_>, top: &HashMap<&str, &Node>, base: &Path) -> Gslb {
-    let mut g = Gslb::default();
+pub(super) fn parse(
+    cx: &mut Ctx<'_>,
+    top: &HashMap<&str, &Node>,
+    base: &Path,
+    geoip: Option<std::sync::Arc<crate::geo::db::GeoDb>>,
+) -> Gslb {
+    let mut g = Gslb {
+        geoip,
+        ..Gslb::default()
+    };
+    let geoip_state = if top.contains_key("geoip") {
+        geo_maps::Geoip::Configured
+    } else {
+        geo_maps::Geoip::Absent
+    };
     let mut dcs = Dcs::default();
     if let Some(n) = top.get("datacenters") {
         for (_, name, def) in entries(cx, n, "datacenters") {
@@ -53,7 +66,7 @@ pub(super) fn parse(cx: &mut Ctx<'_>, top: &HashMap<&str, &Node>, base: &Path) -
     let mut map_ids: HashMap<String, usize> = HashMap::new();
     if let Some(n) = top.get("geo_maps") {
         for (key, name, def) in entries(cx, n, "geo_maps") {
-            let m = geo_maps::geo_map(cx, name, key, def, base, &dcs);
+            let m = geo_maps::geo_map(cx, name, key, def, base, &dcs, &g.datacenters, geoip_state);
             map_ids.insert(name.to_string(), g.geo_maps.len());
             g.geo_maps.push(m);
         }

@@ -30,6 +30,7 @@ const RESOURCE_KEYS: &[&str] = &[
     "when_all_down",
     "answer",
     "members",
+    "use_ecs",
 ];
 
 /// Largest member weight, in the server file and in members files.
@@ -160,6 +161,10 @@ pub(super) fn resource(
             MembersMode::Healthy
         }
     };
+    let use_ecs = match m.get("use_ecs") {
+        Some(n) => cx.flag(n, "use_ecs").unwrap_or(true),
+        None => true,
+    };
     let interval = check.map(|c| refs.check_list[c].interval.as_secs().max(1) as u32);
     Resource {
         name: name.to_string(),
@@ -172,6 +177,7 @@ pub(super) fn resource(
         answer,
         members,
         check: check.map(|c| refs.check_list[c].name.clone()),
+        use_ecs,
     }
 }
 

@@ -1,24 +1,37 @@
-//! `route: { geo: MAP }`: the client's network picks the order.
+//! `route: { geo: MAP }`: the client's network, or where the GeoIP database places it, picks
+//! the order.
 //!
-//! A geo map is compiled once per configuration into a [`GeoTable`] (its operator networks
-//! flattened into disjoint ranges, see [`crate::geo::table`]) and shared, through an `Arc`, by
-//! every resource that routes by it and by every snapshot until the next reload: a prefix list
-//! is read and compiled once, not once per resource or health change.
+//! A geo map is compiled once per configuration into a [`GeoTable`] and shared, through an
+//! `Arc`, by every resource that routes by it and by every snapshot until the next reload.
+//! Compiling resolves the whole lookup order ahead of time, so a query is one binary search:
+//!
+//! 1. the operator layer: `networks` (and networks files) and BGP-learned prefixes, flattened
+//!    into disjoint ranges (longest prefix wins; an operator network beats a BGP prefix of the
+//!    same length);
+//! 2. the database layer, where no operator prefix covers the address: each database network's
+//!    place decides by subdivision > country > continent > `nearest` > `default`;
+//! 3. the operator layer is laid over the database layer (an operator prefix wins even over a
+//!    more specific database network), and ranges with the same decision merge, so the ECS
+//!    scope is the widest network in which the answer is the same.
+//!
+//! Decisions (an expanded datacenter order and why) are interned: thousands of database
+//! networks share a handful of orders.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::{RouteKind, RouteMatch, Routed, Routing};
+use super::{Code, RouteKind, RouteMatch, Routed, Routing};
+use crate::geo::db::{GeoDb, Place};
 use crate::geo::table::{NO_RULE, RangeTable};
 use crate::gslb::resolve::ClientInfo;
-use crate::gslb::{DcId, GeoMap};
+use crate::gslb::{Datacenter, DcId, GeoMap, GeoOrder};
 
-/// One operator network of a map.
-#[derive(Debug, Clone)]
-struct Rule {
-    net: IpAddr,
-    len: u8,
+/// What a range of addresses gets: a datacenter order and the rule that chose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Decision {
     order: Box<[DcId]>,
+    matched: RouteMatch,
 }
 
 /// A geo map ready for lookups.
@@ -26,42 +39,206 @@ struct Rule {
 pub struct GeoTable {
     /// Map name, for explain.
     pub name: String,
-    default: Box<[DcId]>,
-    rules: Box<[Rule]>,
+    /// Interned decisions; index 0 is `default`.
+    decisions: Box<[Decision]>,
+    networks: usize,
+    bgp: usize,
+    /// Whether the database layer takes part (the map has region entries or `nearest`).
+    uses_db: bool,
     v4: RangeTable<u32>,
     v6: RangeTable<u128>,
 }
 
+/// Interns decisions while compiling.
+#[derive(Default)]
+struct Interner {
+    list: Vec<Decision>,
+    ids: HashMap<(Box<[DcId]>, RouteMatch), u32>,
+}
+
+impl Interner {
+    fn id(&mut self, order: Box<[DcId]>, matched: RouteMatch) -> u32 {
+        let next = self.list.len() as u32;
+        *self.ids.entry((order.clone(), matched)).or_insert_with(|| {
+            self.list.push(Decision { order, matched });
+            next
+        })
+    }
+}
+
+/// An entry's order as a query walks it: its datacenters, then (unless `only`) the rest of
+/// `default` in default order.
+pub fn expand(order: &GeoOrder, default: &[DcId]) -> Box<[DcId]> {
+    let mut out = order.dcs.clone();
+    if !order.only {
+        out.extend(default.iter().filter(|d| !order.dcs.contains(d)));
+    }
+    out.into_boxed_slice()
+}
+
+/// Great-circle distance in km (haversine, mean Earth radius).
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1) = (a.0.to_radians(), a.1.to_radians());
+    let (la2, lo2) = (b.0.to_radians(), b.1.to_radians());
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().min(1.0).asin()
+}
+
+/// `default`'s datacenters by distance from `from`: located ones nearest first (ties in
+/// default order), then those without a location in default order.
+pub fn nearest_order(from: (f64, f64), default: &[DcId], dcs: &[Datacenter]) -> Vec<DcId> {
+    let mut ranked: Vec<(usize, Option<f64>, DcId)> = default
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            let dist = dcs
+                .get(d as usize)
+                .and_then(|dc| dc.location)
+                .map(|l| distance_km(from, l));
+            (i, dist, d)
+        })
+        .collect();
+    ranked.sort_by(|a, b| match (a.1, b.1) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then(a.0.cmp(&b.0)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.0.cmp(&b.0),
+    });
+    ranked.into_iter().map(|r| r.2).collect()
+}
+
+/// Region entries of a map as lookups, with their orders already expanded.
+struct Regions {
+    subdivisions: HashMap<String, (Code, Box<[DcId]>)>,
+    countries: HashMap<String, (Code, Box<[DcId]>)>,
+    continents: HashMap<String, (Code, Box<[DcId]>)>,
+}
+
+fn regions(list: &[(String, GeoOrder)], default: &[DcId]) -> HashMap<String, (Code, Box<[DcId]>)> {
+    list.iter()
+        .filter_map(|(k, o)| Some((k.clone(), (Code::new(k)?, expand(o, default)))))
+        .collect()
+}
+
+/// The decision the map makes for a database place: subdivision (most specific first) >
+/// country > continent > nearest > default.
+fn place_decision(
+    place: &Place,
+    r: &Regions,
+    map: &GeoMap,
+    dcs: &[Datacenter],
+    nearest_cache: &mut HashMap<(u64, u64), Box<[DcId]>>,
+) -> (Box<[DcId]>, RouteMatch) {
+    for s in place.subdivisions.iter().rev() {
+        if let Some((c, o)) = r.subdivisions.get(&**s) {
+            return (o.clone(), RouteMatch::Subdivision(*c));
+        }
+    }
+    if let Some((c, o)) = place.country.as_deref().and_then(|k| r.countries.get(k)) {
+        return (o.clone(), RouteMatch::Country(*c));
+    }
+    if let Some((c, o)) = place.continent.as_deref().and_then(|k| r.continents.get(k)) {
+        return (o.clone(), RouteMatch::Continent(*c));
+    }
+    if map.nearest
+        && let Some(loc) = place.location
+    {
+        let o = nearest_cache
+            .entry((loc.0.to_bits(), loc.1.to_bits()))
+            .or_insert_with(|| nearest_order(loc, &map.default, dcs).into_boxed_slice());
+        return (o.clone(), RouteMatch::Nearest);
+    }
+    (map.default.as_slice().into(), RouteMatch::Default)
+}
+
 impl GeoTable {
-    /// Compiles a configured map.
-    pub fn compile(map: &GeoMap) -> Self {
-        let mut rules = Vec::with_capacity(map.networks.len());
-        let mut v4 = Vec::new();
-        let mut v6 = Vec::new();
+    /// Compiles a configured map against the datacenters (for `nearest`) and the database.
+    pub fn compile(map: &GeoMap, dcs: &[Datacenter], db: Option<&GeoDb>) -> Self {
+        let mut int = Interner::default();
+        let default_id = int.id(map.default.as_slice().into(), RouteMatch::Default);
+        // Operator networks first: of two equal prefixes, the first given wins in build.
+        let (mut top4, mut top6) = (Vec::new(), Vec::new());
         for (net, len, order) in map.networks.iter() {
-            let id = rules.len() as u32;
-            rules.push(Rule {
-                net,
-                len,
-                order: order.dcs.as_slice().into(),
-            });
+            let id = int.id(expand(order, &map.default), RouteMatch::Network(net, len));
             match net {
-                IpAddr::V4(a) => v4.push((u32::from(a), len, id)),
-                IpAddr::V6(a) => v6.push((u128::from(a), len, id)),
+                IpAddr::V4(a) => top4.push((u32::from(a), len, id)),
+                IpAddr::V6(a) => top6.push((u128::from(a), len, id)),
             }
         }
+        for (net, len, b) in map.bgp.iter() {
+            let id = int.id(
+                expand(&b.order, &map.default),
+                RouteMatch::Bgp {
+                    net,
+                    len,
+                    peer_asn: b.peer_asn,
+                    origin_asn: b.origin_asn,
+                },
+            );
+            match net {
+                IpAddr::V4(a) => top4.push((u32::from(a), len, id)),
+                IpAddr::V6(a) => top6.push((u128::from(a), len, id)),
+            }
+        }
+        let uses_db = map.nearest
+            || !map.subdivisions.is_empty()
+            || !map.countries.is_empty()
+            || !map.continents.is_empty();
+        let (base4, base6) = match db.filter(|_| uses_db) {
+            Some(db) => {
+                let r = Regions {
+                    subdivisions: regions(&map.subdivisions, &map.default),
+                    countries: regions(&map.countries, &map.default),
+                    continents: regions(&map.continents, &map.default),
+                };
+                let mut cache = HashMap::new();
+                let place_ids: Vec<u32> = db
+                    .places
+                    .iter()
+                    .map(|p| {
+                        let (o, m) = place_decision(p, &r, map, dcs, &mut cache);
+                        int.id(o, m)
+                    })
+                    .collect();
+                let id = |p: u32| place_ids.get(p as usize).copied().unwrap_or(default_id);
+                let b4 = RangeTable::build(db.v4.iter().map(|&(a, l, p)| (a, l, id(p))));
+                let b6 = RangeTable::build(db.v6.iter().map(|&(a, l, p)| (a, l, id(p))));
+                (b4, b6)
+            }
+            None => (RangeTable::default(), RangeTable::default()),
+        };
+        let or_default = |r: u32| if r == NO_RULE { default_id } else { r };
+        let v4 = RangeTable::build(top4)
+            .overlay(&base4)
+            .map_rules(or_default);
+        let v6 = RangeTable::build(top6)
+            .overlay(&base6)
+            .map_rules(or_default);
         GeoTable {
             name: map.name.clone(),
-            default: map.default.as_slice().into(),
-            rules: rules.into_boxed_slice(),
-            v4: RangeTable::build(v4),
-            v6: RangeTable::build(v6),
+            decisions: int.list.into_boxed_slice(),
+            networks: map.networks.len(),
+            bgp: map.bgp.len(),
+            uses_db: uses_db && db.is_some(),
+            v4,
+            v6,
         }
     }
 
     /// Number of operator networks.
     pub fn networks(&self) -> usize {
-        self.rules.len()
+        self.networks
+    }
+
+    /// Number of distinct decisions (orders with their reasons) the table holds.
+    pub fn decisions(&self) -> usize {
+        self.decisions.len()
+    }
+
+    /// Number of ranges, IPv4 and IPv6 (memory figures).
+    pub fn ranges(&self) -> usize {
+        self.v4.ranges() + self.v6.ranges()
     }
 }
 
@@ -100,28 +277,186 @@ impl RouteKind for GeoRoute {
         } else {
             found.scope + offset
         };
-        match t
-            .rules
+        // Every range has a decision; index 0 (default) is the fallback should one not.
+        let d = t
+            .decisions
             .get(found.rule as usize)
-            .filter(|_| found.rule != NO_RULE)
-        {
-            Some(rule) => Routed {
-                routing: Routing::Failover(&rule.order),
+            .or_else(|| t.decisions.first());
+        match d {
+            Some(d) => Routed {
+                routing: Routing::Failover(&d.order),
                 scope,
-                matched: RouteMatch::Network(rule.net, rule.len),
+                matched: d.matched,
             },
             None => Routed {
-                routing: Routing::Failover(&t.default),
+                routing: Routing::Failover(&[]),
                 scope,
                 matched: RouteMatch::Default,
             },
         }
     }
     fn describe(&self) -> String {
-        format!(
-            "geo map '{}' ({} operator networks, then default)",
-            self.table.name,
-            self.table.networks()
-        )
+        let t = &self.table;
+        let mut parts = vec![format!("{} operator networks", t.networks)];
+        if t.bgp > 0 {
+            parts.push(format!("{} BGP prefixes", t.bgp));
+        }
+        if t.uses_db {
+            parts.push("GeoIP database places".into());
+        }
+        parts.push("then default".into());
+        format!("geo map '{}' ({})", t.name, parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geo::PrefixMap;
+
+    fn dcs() -> Vec<Datacenter> {
+        let dc = |n: &str, l: Option<(f64, f64)>| Datacenter {
+            name: n.into(),
+            location: l,
+        };
+        vec![
+            dc("lon", Some((51.5, -0.13))),
+            dc("sto", Some((59.33, 18.07))),
+            dc("sea", Some((47.6, -122.3))),
+            dc("tyo", Some((35.68, 139.69))),
+            dc("nowhere", None),
+        ]
+    }
+
+    fn client(a: &str) -> ClientInfo {
+        let addr = a.parse().unwrap();
+        ClientInfo {
+            addr,
+            ecs_source: None,
+            source: addr,
+        }
+    }
+
+    fn order(t: &GeoTable, a: &str) -> (Vec<DcId>, RouteMatch, u8) {
+        let r = GeoRoute::new(Arc::new(t.clone()));
+        let routed = r.route(&client(a));
+        let Routing::Failover(o) = routed.routing else {
+            panic!()
+        };
+        (o.to_vec(), routed.matched, routed.scope)
+    }
+
+    #[test]
+    fn expand_and_nearest() {
+        let o = GeoOrder {
+            dcs: vec![2],
+            only: false,
+        };
+        assert_eq!(&*expand(&o, &[0, 1, 2]), &[2, 0, 1]);
+        let o = GeoOrder { only: true, ..o };
+        assert_eq!(&*expand(&o, &[0, 1, 2]), &[2]);
+        // London to Stockholm is about 1,430 km.
+        let d = distance_km((51.5, -0.13), (59.33, 18.07));
+        assert!((1400.0..1470.0).contains(&d), "{d}");
+        // From Uppsala: sto, lon, sea/tyo by distance; the unlocated one last.
+        let n = nearest_order((59.86, 17.64), &[4, 0, 1, 2, 3], &dcs());
+        assert_eq!(n, vec![1, 0, 2, 3, 4]);
+        // Ties keep default order.
+        assert_eq!(nearest_order((51.5, -0.13), &[0, 0], &dcs()), vec![0, 0]);
+    }
+
+    #[test]
+    fn operator_network_beats_bgp_of_same_length_and_longer_bgp_wins() {
+        let mut networks = PrefixMap::default();
+        let op = |d: DcId| GeoOrder {
+            dcs: vec![d],
+            only: true,
+        };
+        networks.insert("198.51.100.0".parse().unwrap(), 24, op(1));
+        let mut bgp = PrefixMap::default();
+        let learned = |d: DcId| crate::gslb::BgpLearned {
+            order: op(d),
+            peer_asn: 64500,
+            origin_asn: 64501,
+        };
+        bgp.insert("198.51.100.0".parse().unwrap(), 24, learned(2));
+        bgp.insert("198.51.100.128".parse().unwrap(), 25, learned(3));
+        let map = GeoMap {
+            name: "m".into(),
+            default: vec![0, 1],
+            networks,
+            bgp,
+            ..Default::default()
+        };
+        let t = GeoTable::compile(&map, &dcs(), None);
+        let (o, m, s) = order(&t, "198.51.100.1");
+        assert_eq!((o, s), (vec![1], 25));
+        assert_eq!(m, RouteMatch::Network("198.51.100.0".parse().unwrap(), 24));
+        let (o, m, s) = order(&t, "198.51.100.200");
+        assert_eq!((o, s), (vec![3], 25));
+        assert!(matches!(
+            m,
+            RouteMatch::Bgp {
+                len: 25,
+                peer_asn: 64500,
+                ..
+            }
+        ));
+        assert_eq!(order(&t, "192.0.2.1").1, RouteMatch::Default);
+    }
+
+    #[test]
+    fn database_layer_precedence() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/geoip/GeoIP2-City-Test.mmdb");
+        if !path.exists() {
+            eprintln!("skipped: no shared test database");
+            return;
+        }
+        let db = GeoDb::open(&path).unwrap();
+        let o = |dcs: Vec<DcId>, only: bool| GeoOrder { dcs, only };
+        let mut networks = PrefixMap::default();
+        // Wider than the database's /27 around 81.2.69.160: still wins.
+        networks.insert("81.2.69.0".parse().unwrap(), 24, o(vec![3], true));
+        let map = GeoMap {
+            name: "m".into(),
+            default: vec![0, 1, 2, 3, 4],
+            networks,
+            subdivisions: vec![("US-WA".into(), o(vec![2], true))],
+            countries: vec![("SE".into(), o(vec![1], false))],
+            continents: vec![("AS".into(), o(vec![3, 0], true))],
+            nearest: true,
+            ..Default::default()
+        };
+        let t = GeoTable::compile(&map, &dcs(), Some(&db));
+        let (ord, m, s) = order(&t, "81.2.69.160");
+        assert_eq!((ord, s), (vec![3], 24));
+        assert!(matches!(m, RouteMatch::Network(_, 24)));
+        let (ord, m, _) = order(&t, "89.160.20.128");
+        assert_eq!(ord, vec![1, 0, 2, 3, 4]);
+        assert_eq!(m, RouteMatch::Country(Code::new("SE").unwrap()));
+        let (ord, m, _) = order(&t, "216.160.83.56");
+        assert_eq!(ord, vec![2]);
+        assert_eq!(m, RouteMatch::Subdivision(Code::new("US-WA").unwrap()));
+        let (ord, m, _) = order(&t, "2001:218::1");
+        assert_eq!(ord, vec![3, 0]);
+        assert_eq!(m, RouteMatch::Continent(Code::new("AS").unwrap()));
+        // Not in the database: default.
+        assert_eq!(order(&t, "10.1.1.1").1, RouteMatch::Default);
+        // Every rule of the table agrees with a per-address evaluation of the lookup order.
+        for &(a, l, p) in &db.v4 {
+            let addr = std::net::Ipv4Addr::from(a).to_string();
+            let (_, m, s) = order(&t, &addr);
+            let op = u32::from(std::net::Ipv4Addr::new(81, 2, 69, 0));
+            use crate::geo::table::AddrBits;
+            let overlaps = a.mask(l.min(24)) == op.mask(l.min(24));
+            if !overlaps {
+                assert!(s <= l, "{addr}/{l}: scope {s} narrower than its network");
+                let place = &db.places[p as usize];
+                if place.country.as_deref() == Some("SE") {
+                    assert_eq!(m, RouteMatch::Country(Code::new("SE").unwrap()), "{addr}");
+                }
+            }
+        }
     }
 }

@@ -25,8 +25,9 @@ pub enum Routing<'r> {
     Union,
 }
 
-/// Why a route chose its order (for `explain`; formatting happens only there).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a route chose its order (for `explain`; formatting happens only there). `Copy` and
+/// small: every decision carries one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RouteMatch {
     /// The same order for everyone (`route: { order: [...] }`).
     Static,
@@ -34,8 +35,51 @@ pub enum RouteMatch {
     Everyone,
     /// A geo map's operator network (network address and prefix length) decided.
     Network(IpAddr, u8),
+    /// A prefix learned from BGP decided.
+    Bgp {
+        /// Network address.
+        net: IpAddr,
+        /// Prefix length.
+        len: u8,
+        /// The peer the route came from.
+        peer_asn: u32,
+        /// The origin AS of the route.
+        origin_asn: u32,
+    },
+    /// The database placed the client in this subdivision ("US-WA"), which the map names.
+    Subdivision(Code),
+    /// The database placed the client in this country, which the map names.
+    Country(Code),
+    /// The database placed the client on this continent, which the map names.
+    Continent(Code),
+    /// No region entry matched; datacenters ordered by distance from the client's coordinates.
+    Nearest,
     /// No rule of the geo map matched: its `default` order.
     Default,
+}
+
+/// A region code of at most 6 ASCII bytes ("EU", "GB", "RU-NVS"), stored inline so that
+/// [`RouteMatch`] stays `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Code([u8; 6]);
+
+impl Code {
+    /// The code for `s`; `None` when it is longer than 6 bytes or not ASCII (configuration
+    /// validates codes, so map entries always fit).
+    pub fn new(s: &str) -> Option<Code> {
+        if s.len() > 6 || !s.is_ascii() {
+            return None;
+        }
+        let mut b = [0u8; 6];
+        b[..s.len()].copy_from_slice(s.as_bytes());
+        Some(Code(b))
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        let n = self.0.iter().position(|&c| c == 0).unwrap_or(6);
+        std::str::from_utf8(&self.0[..n]).unwrap_or("")
+    }
 }
 
 impl fmt::Display for RouteMatch {
@@ -44,6 +88,19 @@ impl fmt::Display for RouteMatch {
             RouteMatch::Static => f.write_str("static order"),
             RouteMatch::Everyone => f.write_str("every datacenter"),
             RouteMatch::Network(a, l) => write!(f, "network {a}/{l} matched"),
+            RouteMatch::Bgp {
+                net,
+                len,
+                peer_asn,
+                origin_asn,
+            } => write!(
+                f,
+                "BGP prefix {net}/{len} matched (peer AS{peer_asn}, origin AS{origin_asn})"
+            ),
+            RouteMatch::Subdivision(c) => write!(f, "subdivision {} matched", c.as_str()),
+            RouteMatch::Country(c) => write!(f, "country {} matched", c.as_str()),
+            RouteMatch::Continent(c) => write!(f, "continent {} matched", c.as_str()),
+            RouteMatch::Nearest => f.write_str("no region matched, nearest datacenters first"),
             RouteMatch::Default => f.write_str("no rule matched, default order"),
         }
     }
