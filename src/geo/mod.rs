@@ -5,6 +5,7 @@
 //! [`table::RangeTable`] is the form lookups use, which also yields the ECS scope. The geo
 //! route kind (`crate::gslb::route::geo`) builds on both.
 
+pub mod mrt;
 pub mod table;
 
 use std::hash::Hash;

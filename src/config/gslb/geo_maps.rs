@@ -22,6 +22,7 @@ const GEO_KEYS: &[&str] = &[
     "networks",
     "networks_files",
     "nearest",
+    "bgp",
 ];
 
 /// Parses geo map `name` (`key` is its name node). Always returns a map, so routes naming it
@@ -33,6 +34,7 @@ pub(super) fn geo_map(
     def: &Node,
     base: &Path,
     dcs: &Dcs,
+    dumps: &mut super::bgp::Dumps,
 ) -> GeoMap {
     let m = cx.map(def, &format!("geo map '{name}'"), GEO_KEYS);
     cx.not_yet(def, "geo map");
@@ -87,7 +89,7 @@ pub(super) fn geo_map(
         name: name.to_string(),
         default,
         networks,
-        bgp: PrefixMap::default(),
+        bgp: super::bgp::networks(cx, name, m.get("bgp").copied(), base, dcs, dumps),
         subdivisions: Vec::new(),
         countries: Vec::new(),
         continents: Vec::new(),

@@ -13,6 +13,7 @@
 //! The sections live in [`checks`], [`geo_maps`] and [`resources`]; this file holds the
 //! names they share.
 
+mod bgp;
 mod checks;
 mod geo_maps;
 mod resources;
@@ -26,7 +27,12 @@ use crate::diag::Pos;
 use crate::gslb::{Datacenter, DcId, Gslb, Target, TargetId};
 
 /// Parses the GSLB sections. `top` is the server file's top-level mapping.
-pub(super) fn parse(cx: &mut Ctx<'_>, top: &HashMap<&str, &Node>, base: &Path) -> Gslb {
+/// Also returns what each geo map took from its BGP dumps.
+pub(super) fn parse(
+    cx: &mut Ctx<'_>,
+    top: &HashMap<&str, &Node>,
+    base: &Path,
+) -> (Gslb, Vec<crate::geo::mrt::BgpDumpUse>) {
     let mut g = Gslb::default();
     let mut dcs = Dcs::default();
     if let Some(n) = top.get("datacenters") {
@@ -51,9 +57,10 @@ pub(super) fn parse(cx: &mut Ctx<'_>, top: &HashMap<&str, &Node>, base: &Path) -
         }
     }
     let mut map_ids: HashMap<String, usize> = HashMap::new();
+    let mut dumps = bgp::Dumps::default();
     if let Some(n) = top.get("geo_maps") {
         for (key, name, def) in entries(cx, n, "geo_maps") {
-            let m = geo_maps::geo_map(cx, name, key, def, base, &dcs);
+            let m = geo_maps::geo_map(cx, name, key, def, base, &dcs, &mut dumps);
             map_ids.insert(name.to_string(), g.geo_maps.len());
             g.geo_maps.push(m);
         }
@@ -74,7 +81,7 @@ pub(super) fn parse(cx: &mut Ctx<'_>, top: &HashMap<&str, &Node>, base: &Path) -
     let mut t: Vec<(Target, TargetId)> = targets.into_iter().collect();
     t.sort_by_key(|(_, id)| *id);
     g.targets = t.into_iter().map(|(t, _)| t).collect();
-    g
+    (g, dumps.uses)
 }
 
 /// The datacenters declared under `datacenters:`, the only ones any other section may name.
