@@ -106,6 +106,13 @@ fn assert_fails(out: &Output, at: &str, want: &[&str]) {
 fn check_accepts_a_map_with_a_bgp_dump() {
     let (_dir, out) = check(&config(PARTNER_RULES), Some(&partner_dump()));
     assert!(out.status.success(), "{}", stderr(&out));
+    // Peer 64500's three prefixes are taken; peer 64510's is not.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .contains("geo map 'world': 3 prefix(es) from BGP dump geoip/rs1-rib.mrt (4 route(s))"),
+        "{stdout}"
+    );
 }
 
 #[test]
