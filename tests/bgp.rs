@@ -53,13 +53,19 @@ records:
   www: { DYNA: www }
 ";
 
-/// A server file whose map `world` has the `bgp` entries `bgp` (YAML, indented by six).
+/// A server file whose map `world` has the `bgp` entries `bgp` (YAML, indented by six; none
+/// when empty).
 fn config(bgp: &str) -> String {
+    let bgp = if bgp.is_empty() {
+        String::new()
+    } else {
+        format!("    bgp:\n{bgp}")
+    };
     format!(
         "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\n\
          datacenters: {{ msk: {{}}, spb: {{}}, partner: {{}} }}\n\
          checks: {{ up: {{ type: always_up }} }}\n\
-         geo_maps:\n  world:\n    default: [msk, spb]\n    bgp:\n{bgp}\
+         geo_maps:\n  world:\n    default: [msk, spb]\n{bgp}\
          resources:\n  www:\n    ttl: 30\n    check: up\n    pools:\n\
          \x20     msk: [10.0.1.1]\n      spb: [10.0.2.1]\n      partner: [10.0.3.1]\n\
          \x20   route: {{ geo: world }}\n"

@@ -105,6 +105,7 @@ pub fn parse_rib(bytes: &[u8]) -> Result<Vec<RibRoute>, (String, String)> {
     }
     let mut out = Vec::new();
     let mut peers: Option<PeerIndexTable> = None;
+    let mut rib_records = 0usize;
     let mut off = 0usize;
     while off < bytes.len() {
         let rest = &bytes[off..];
@@ -178,6 +179,7 @@ pub fn parse_rib(bytes: &[u8]) -> Result<Vec<RibRoute>, (String, String)> {
         })?;
         // The parser may read 4 bytes past the declared length (historical TABLE_DUMP quirk).
         off += (cursor.position() as usize).max(HEADER_LEN + body);
+        rib_records += 1;
         match record.message {
             MrtMessage::TableDumpV2Message(TableDumpV2Message::PeerIndexTable(t)) => {
                 peers = Some(t);
@@ -232,7 +234,7 @@ pub fn parse_rib(bytes: &[u8]) -> Result<Vec<RibRoute>, (String, String)> {
             _ => {}
         }
     }
-    if peers.is_none() && out.is_empty() {
+    if rib_records == 0 {
         return Err((
             "holds no RIB records (no PEER_INDEX_TABLE, no TABLE_DUMP entry)".into(),
             HINT_DUMP.into(),
@@ -338,6 +340,20 @@ mod tests {
         let got = parse_rib(&bytes).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].len, 24);
+    }
+
+    #[test]
+    fn add_path_ribs_are_read_and_updates_files_refused() {
+        let mut e = elem("198.51.100.0/24", 64500, &[64500, 64501]);
+        e.prefix.path_id = Some(7);
+        let got = parse_rib(&encode(&[e.clone()])).unwrap();
+        assert_eq!((got.len(), got[0].origin_asn), (1, 64501));
+
+        let mut updates = bgpkit_parser::encoder::MrtUpdatesEncoder::new();
+        e.prefix.path_id = None;
+        updates.process_elem(&e);
+        let (msg, _) = parse_rib(&updates.export_bytes().unwrap()).unwrap_err();
+        assert!(msg.contains("BGP4MP"), "{msg}");
     }
 
     #[test]

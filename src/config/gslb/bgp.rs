@@ -65,7 +65,13 @@ pub(super) fn networks(
     let Some(n) = n else {
         return out;
     };
-    for entry in n.one_or_many() {
+    let entries = n.one_or_many();
+    if entries.is_empty() {
+        cx.err(n, "bgp lists no dump").hint = Some(format!(
+            "write one or more entries: - {{ dump: FILE, rules: [...] }}; {RULE_HINT}"
+        ));
+    }
+    for entry in entries {
         let m = cx.map(entry, "a bgp entry", &["dump", "rules"]);
         let rules = match m.get("rules") {
             Some(r) => {
@@ -357,7 +363,8 @@ mod tests {
             "  world:\n    default: [msk]\n    bgp:\n\
              \x20     - { dump: junk.mrt, rules: [{ dcs: [spb] }, { peer_asn: 0, dcs: [spb] }] }\n\
              \x20     - { dump: none.mrt, rules: [{ peer_asn: 1, dcs: [lon] }, { origin_asn: 2 }] }\n\
-             \x20     - { rules: [{ peer_asn: 1, dcs: [msk] }] }\n",
+             \x20     - { rules: [{ peer_asn: 1, dcs: [msk] }] }\n\
+             \x20 empty:\n    default: [msk]\n    bgp: []\n",
         )
         .unwrap_err();
         for want in [
@@ -369,6 +376,7 @@ mod tests {
             "datacenter 'lon' is not declared",
             "a bgp rule has no dcs",
             "a bgp entry has no dump",
+            "bgp lists no dump",
         ] {
             assert!(e.contains(want), "missing {want:?} in:\n{e}");
         }
