@@ -110,6 +110,15 @@ fn main() -> ExitCode {
                     loaded.zones.len(),
                     records
                 );
+                for u in &loaded.config.bgp_dumps {
+                    println!(
+                        "geo map '{}': {} prefix(es) from BGP dump {} ({} route(s))",
+                        u.map,
+                        u.prefixes,
+                        u.dump.display(),
+                        u.routes
+                    );
+                }
                 ExitCode::SUCCESS
             }
             Err(diags) => {

@@ -6,6 +6,7 @@
 //! route kind (`crate::gslb::route::geo`) builds on both.
 
 pub mod db;
+pub mod mrt;
 pub mod table;
 
 use std::hash::Hash;

@@ -24,6 +24,7 @@ const GEO_KEYS: &[&str] = &[
     "networks",
     "networks_files",
     "nearest",
+    "bgp",
 ];
 
 /// The continent codes MaxMind databases use.
@@ -50,6 +51,7 @@ pub(super) fn geo_map(
     dcs: &Dcs,
     datacenters: &[Datacenter],
     geoip: Geoip,
+    dumps: &mut super::bgp::Dumps,
 ) -> GeoMap {
     let m = cx.map(def, &format!("geo map '{name}'"), GEO_KEYS);
     let default = match m.get("default") {
@@ -141,7 +143,7 @@ pub(super) fn geo_map(
         name: name.to_string(),
         default,
         networks,
-        bgp: PrefixMap::default(),
+        bgp: super::bgp::networks(cx, name, m.get("bgp").copied(), base, dcs, dumps),
         subdivisions,
         countries,
         continents,

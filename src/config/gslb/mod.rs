@@ -13,6 +13,7 @@
 //! The sections live in [`checks`], [`geo_maps`] and [`resources`]; this file holds the
 //! names they share.
 
+mod bgp;
 mod checks;
 mod geo_maps;
 mod resources;
@@ -26,12 +27,13 @@ use crate::diag::Pos;
 use crate::gslb::{Datacenter, DcId, Gslb, Target, TargetId};
 
 /// Parses the GSLB sections. `top` is the server file's top-level mapping.
+/// Also returns what each geo map took from its BGP dumps.
 pub(super) fn parse(
     cx: &mut Ctx<'_>,
     top: &HashMap<&str, &Node>,
     base: &Path,
     geoip: Option<std::sync::Arc<crate::geo::db::GeoDb>>,
-) -> Gslb {
+) -> (Gslb, Vec<crate::geo::mrt::BgpDumpUse>) {
     let mut g = Gslb {
         geoip,
         ..Gslb::default()
@@ -64,9 +66,20 @@ pub(super) fn parse(
         }
     }
     let mut map_ids: HashMap<String, usize> = HashMap::new();
+    let mut dumps = bgp::Dumps::default();
     if let Some(n) = top.get("geo_maps") {
         for (key, name, def) in entries(cx, n, "geo_maps") {
-            let m = geo_maps::geo_map(cx, name, key, def, base, &dcs, &g.datacenters, geoip_state);
+            let m = geo_maps::geo_map(
+                cx,
+                name,
+                key,
+                def,
+                base,
+                &dcs,
+                &g.datacenters,
+                geoip_state,
+                &mut dumps,
+            );
             map_ids.insert(name.to_string(), g.geo_maps.len());
             g.geo_maps.push(m);
         }
@@ -87,7 +100,7 @@ pub(super) fn parse(
     let mut t: Vec<(Target, TargetId)> = targets.into_iter().collect();
     t.sort_by_key(|(_, id)| *id);
     g.targets = t.into_iter().map(|(t, _)| t).collect();
-    g
+    (g, dumps.uses)
 }
 
 /// The datacenters declared under `datacenters:`, the only ones any other section may name.
