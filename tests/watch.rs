@@ -194,11 +194,16 @@ impl Server {
                 dir,
                 log: log.clone(),
             };
+            // "ready:" in our own log: every socket of this process is bound (another test's
+            // server that picked the same port would answer queries too).
             let deadline = Instant::now() + Duration::from_secs(15);
             while Instant::now() < deadline && matches!(server.child.try_wait(), Ok(None)) {
-                if server.try_www(None, Duration::from_millis(50)).is_ok() {
+                if server.log_text().contains("ready:")
+                    && server.try_www(None, Duration::from_millis(50)).is_ok()
+                {
                     return server;
                 }
+                std::thread::sleep(Duration::from_millis(10));
             }
             failures.push_str(&format!(
                 "attempt {attempt}: dns {dns} admin {admin}:\n{}\n",
@@ -490,7 +495,7 @@ fn no_query_lost_across_a_swap() {
                                 panic!("unexpected answer {got:?}");
                             }
                         }
-                        Err(_) => lost.push(i),
+                        Err(e) => lost.push((i, e.kind(), Instant::now())),
                     }
                     break;
                 }
@@ -513,7 +518,18 @@ fn no_query_lost_across_a_swap() {
          new answers {latency:?} after the rename",
         lost.len()
     );
-    assert!(lost.is_empty(), "unanswered query ids: {lost:?}");
+    let lost: Vec<_> = lost
+        .iter()
+        .map(|(id, kind, at)| {
+            let after = at.checked_duration_since(swapped);
+            format!("id {id} ({kind:?}) {after:?} after the swap")
+        })
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "unanswered queries: {lost:?}\n{}",
+        server.log_text()
+    );
     assert!(answered >= N && a >= 200 && b >= 500, "a {a} b {b}");
 }
 
