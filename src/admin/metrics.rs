@@ -164,3 +164,72 @@ pub fn render(snap: &Snapshot, targets: &[TargetStatus]) -> String {
     }
     o
 }
+
+/// What the server process itself counts, besides the snapshot and the prober.
+pub struct ServerMetrics {
+    /// Reloads by (trigger, outcome).
+    pub reloads: Vec<((&'static str, &'static str), u64)>,
+    /// The watched data files.
+    pub sources: Vec<super::SourceStatus>,
+    /// DNS messages received over UDP.
+    pub queries_udp: u64,
+    /// DNS messages received over TCP.
+    pub queries_tcp: u64,
+}
+
+/// Appends the reload, data file and query metrics.
+pub fn render_server(o: &mut String, m: &ServerMetrics) {
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_queries_total DNS messages received, by transport."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_queries_total counter");
+    let _ = writeln!(
+        o,
+        "dynadns_queries_total{{transport=\"udp\"}} {}",
+        m.queries_udp
+    );
+    let _ = writeln!(
+        o,
+        "dynadns_queries_total{{transport=\"tcp\"}} {}",
+        m.queries_tcp
+    );
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_reloads_total Reloads by trigger (signal, admin, file) and outcome (ok, failed)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_reloads_total counter");
+    for ((trigger, outcome), n) in &m.reloads {
+        let _ = writeln!(
+            o,
+            "dynadns_reloads_total{{trigger=\"{trigger}\",outcome=\"{outcome}\"}} {n}"
+        );
+    }
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_source_modified_timestamp_seconds Modification time of a watched data file (Unix time; absent while the file is missing)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_source_modified_timestamp_seconds gauge");
+    for s in &m.sources {
+        if let Some(t) = s.modified_unix {
+            let _ = writeln!(
+                o,
+                "dynadns_source_modified_timestamp_seconds{{path=\"{}\"}} {t}",
+                esc(&s.path)
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_source_exists Whether a watched data file exists (1) or is missing (0)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_source_exists gauge");
+    for s in &m.sources {
+        let _ = writeln!(
+            o,
+            "dynadns_source_exists{{path=\"{}\"}} {}",
+            esc(&s.path),
+            u8::from(s.exists)
+        );
+    }
+}

@@ -8,8 +8,10 @@
 
 mod metrics;
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -21,15 +23,19 @@ use tracing::{info, warn};
 
 use crate::gslb::{Answers, Force, Overrides};
 use crate::health::monitor::{Monitor, TargetStatus};
-use crate::server::ReloadReport;
+use crate::server::{ReloadReport, Stamp, WatchList, rfc3339};
 use crate::snapshot::SharedSnapshot;
 
 /// Settings and reports that a reload changes while the API runs: the admin token (re-read on
-/// every reload) and what the last reload did.
+/// every reload), what the last reload did, how many reloads there were, and the data files
+/// the running configuration was built from (watched for changes).
 #[derive(Debug, Default)]
 pub struct Live {
     token: RwLock<Option<String>>,
     reload: RwLock<Option<ReloadReport>>,
+    /// Reloads by (trigger label, outcome).
+    reloads: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    watch: RwLock<Arc<WatchList>>,
 }
 
 impl Live {
@@ -37,8 +43,38 @@ impl Live {
     pub fn new(token: Option<String>) -> Live {
         Live {
             token: RwLock::new(token),
-            reload: RwLock::new(None),
+            ..Live::default()
         }
+    }
+
+    /// Replaces the watched files (after a configuration was read successfully).
+    pub fn set_watch(&self, list: WatchList) {
+        *self.watch.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(list);
+    }
+
+    /// The watched files of the running configuration.
+    pub fn watch_list(&self) -> Arc<WatchList> {
+        self.watch.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Counts one reload (`trigger`: `signal`, `admin`, `file`; `outcome`: `ok`, `failed`).
+    pub fn count_reload(&self, trigger: &'static str, outcome: &'static str) {
+        *self
+            .reloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((trigger, outcome))
+            .or_default() += 1;
+    }
+
+    /// Reloads so far by (trigger, outcome).
+    pub fn reload_counts(&self) -> Vec<((&'static str, &'static str), u64)> {
+        self.reloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect()
     }
 
     /// Replaces the token: calls from now on need the new one.
@@ -64,23 +100,109 @@ impl Live {
     }
 }
 
+/// A counter on its own cache line, so threads counting side by side do not slow each other.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    /// Adds one.
+    pub fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The count.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// DNS messages received, for `dynadns_queries_total`: one counter per UDP worker thread (no
+/// shared cache line on the query path) and one for TCP.
+#[derive(Debug, Default)]
+pub struct QueryCounters {
+    /// Indexed by UDP worker.
+    pub udp: Box<[Counter]>,
+    /// All TCP connections.
+    pub tcp: Counter,
+}
+
+impl QueryCounters {
+    /// Counters for `udp_workers` UDP threads.
+    pub fn new(udp_workers: usize) -> QueryCounters {
+        QueryCounters {
+            udp: (0..udp_workers).map(|_| Counter::default()).collect(),
+            tcp: Counter::default(),
+        }
+    }
+
+    fn udp_total(&self) -> u64 {
+        self.udp.iter().map(Counter::get).sum()
+    }
+}
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AdminState {
     shared: SharedSnapshot,
     monitor: Monitor,
     live: Arc<Live>,
+    queries: Arc<QueryCounters>,
 }
 
 impl AdminState {
-    /// State for the admin handlers; `live` is shared with the reload path.
-    pub fn new(shared: SharedSnapshot, monitor: Monitor, live: Arc<Live>) -> Self {
+    /// State for the admin handlers; `live` is shared with the reload path, `queries` with the
+    /// listeners.
+    pub fn new(
+        shared: SharedSnapshot,
+        monitor: Monitor,
+        live: Arc<Live>,
+        queries: Arc<QueryCounters>,
+    ) -> Self {
         AdminState {
             shared,
             monitor,
             live,
+            queries,
         }
     }
+}
+
+/// One watched data file as `/status` shows it.
+#[derive(Debug, Serialize)]
+pub struct SourceStatus {
+    /// As the configuration names it (made absolute from the server file's directory).
+    pub path: String,
+    /// Whether it can be read now.
+    pub exists: bool,
+    /// Size in bytes (null when missing).
+    pub size: Option<u64>,
+    /// Last modification (RFC 3339, UTC; null when missing).
+    pub modified: Option<String>,
+    /// Modification time as Unix seconds, for the metric.
+    #[serde(skip)]
+    pub modified_unix: Option<f64>,
+}
+
+/// The watched files, looked at now.
+pub fn source_status(list: &WatchList) -> Vec<SourceStatus> {
+    list.sources
+        .iter()
+        .map(|p| {
+            let stamp = Stamp::of(p);
+            SourceStatus {
+                path: p.display().to_string(),
+                exists: stamp.is_some(),
+                size: stamp.map(|s| s.size),
+                modified: stamp.map(|s| rfc3339(s.modified)),
+                modified_unix: stamp.map(|s| {
+                    s.modified
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0.0, |d| d.as_secs_f64())
+                }),
+            }
+        })
+        .collect()
 }
 
 /// The routes, for serving and for tests.
@@ -137,8 +259,11 @@ struct StatusBody {
     resources: Vec<ResourceStatus>,
     targets: Vec<TargetStatus>,
     overrides: Overrides,
-    /// The last reload (null before the first SIGHUP).
+    /// The last reload (null before the first one).
     reload: Option<ReloadReport>,
+    /// The data files the running configuration was built from, watched for changes.
+    /// (GeoIP database details belong next to this, in their own object.)
+    sources: Vec<SourceStatus>,
 }
 
 async fn status(State(st): State<AdminState>) -> Response {
@@ -180,13 +305,23 @@ async fn status(State(st): State<AdminState>) -> Response {
         targets: st.monitor.status(),
         overrides: st.monitor.overrides(),
         reload: st.live.last_reload(),
+        sources: source_status(&st.live.watch_list()),
     };
     axum::Json(body).into_response()
 }
 
 async fn metrics(State(st): State<AdminState>) -> Response {
     let snap = st.shared.load();
-    let text = metrics::render(&snap, &st.monitor.status());
+    let mut text = metrics::render(&snap, &st.monitor.status());
+    metrics::render_server(
+        &mut text,
+        &metrics::ServerMetrics {
+            reloads: st.live.reload_counts(),
+            sources: source_status(&st.live.watch_list()),
+            queries_udp: st.queries.udp_total(),
+            queries_tcp: st.queries.tcp.get(),
+        },
+    );
     (
         [(
             header::CONTENT_TYPE,

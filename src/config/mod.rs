@@ -50,6 +50,10 @@ pub struct ServerOptions {
     pub version: String,
     /// Answer to CHAOS `id.server` / `hostname.bind`; empty hides it.
     pub identity: String,
+    /// How long a changed data file ([`ServerConfig::sources`]) must stay unchanged before the
+    /// server reloads (a file written in place is then not read half-written). Applies on
+    /// reload.
+    pub watch_debounce: Duration,
 }
 
 impl Default for ServerOptions {
@@ -60,9 +64,16 @@ impl Default for ServerOptions {
             identity: std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default(),
+            watch_debounce: DEFAULT_WATCH_DEBOUNCE,
         }
     }
 }
+
+/// Default of `server.watch_debounce`.
+pub const DEFAULT_WATCH_DEBOUNCE: Duration = Duration::from_secs(2);
+
+/// Longest `server.watch_debounce`.
+const MAX_WATCH_DEBOUNCE: Duration = Duration::from_secs(3600);
 
 /// The server file, validated.
 #[derive(Debug, Clone)]
@@ -443,7 +454,11 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
 
     let mut server = ServerOptions::default();
     if let Some(s) = top.get("server") {
-        let sm = cx.map(s, "server", &["udp_workers", "version", "identity"]);
+        let sm = cx.map(
+            s,
+            "server",
+            &["udp_workers", "version", "identity", "watch_debounce"],
+        );
         if let Some(v) = sm
             .get("udp_workers")
             .and_then(|n| cx.number(n, "udp_workers", 0, 256))
@@ -455,6 +470,15 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         }
         if let Some(v) = sm.get("identity").and_then(|v| cx.text(v, "identity")) {
             server.identity = v.to_string();
+        }
+        if let Some(n) = sm.get("watch_debounce")
+            && let Some(v) = cx.duration(n, "watch_debounce")
+        {
+            if v > MAX_WATCH_DEBOUNCE {
+                cx.err(n, "watch_debounce is out of range (0s..=1h)");
+            } else {
+                server.watch_debounce = v;
+            }
         }
     }
 

@@ -9,8 +9,10 @@
 mod reload;
 mod tcp;
 mod udp;
+mod watch;
 
-pub use reload::ReloadReport;
+pub use reload::{ReloadReport, Trigger, rfc3339};
+pub use watch::{Stamp, WatchList};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,7 +24,7 @@ use arc_swap::ArcSwap;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::info;
 
-use crate::admin::Live;
+use crate::admin::{Live, QueryCounters};
 use crate::config;
 use crate::health::monitor::Monitor;
 use crate::snapshot::{SharedSnapshot, Snapshot};
@@ -71,6 +73,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
+    // Taken right after reading, so a change made from now on is noticed.
+    let watch_list = WatchList::new(&loaded.config);
     let config = loaded.config;
     let zones = Arc::new(loaded.zones);
     let stop = Arc::new(AtomicBool::new(false));
@@ -122,6 +126,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         anyhow::Ok((out, admin))
     })?;
     let mut udp_threads = Vec::new();
+    let queries = Arc::new(QueryCounters::new(listen.len() * workers.max(1)));
     for addr in &listen {
         let sockets = udp::bind(*addr, workers)
             .map_err(|e| anyhow::anyhow!("cannot listen on udp {addr}: {e}"))?;
@@ -129,10 +134,12 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         for (i, sock) in sockets.into_iter().enumerate() {
             let shared = shared.clone();
             let stop = stop.clone();
+            let queries = queries.clone();
+            let slot = udp_threads.len();
             udp_threads.push(
                 std::thread::Builder::new()
                     .name(format!("udp-{addr}-{i}"))
-                    .spawn(move || udp::worker(sock, shared, stop))?,
+                    .spawn(move || udp::worker(sock, shared, stop, &queries.udp[slot]))?,
             );
         }
     }
@@ -146,7 +153,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
 
     let tcp_state = Arc::new(tcp::TcpState::new(&config.limits));
     let live = Arc::new(Live::new(config.admin_token.clone()));
-    let reloader = reload::Reloader {
+    live.set_watch(watch_list);
+    let reloader = Arc::new(reload::Reloader {
         config_path: opts.config_path.clone(),
         started,
         shared: shared.clone(),
@@ -154,15 +162,23 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         tcp: tcp_state.clone(),
         monitor: monitor.clone(),
         live: live.clone(),
-    };
+        busy: std::sync::Mutex::new(()),
+    });
     runtime.block_on(async {
         for l in tcp_listeners {
-            tokio::spawn(tcp::accept_loop(l, shared.clone(), tcp_state.clone()));
+            tokio::spawn(tcp::accept_loop(
+                l,
+                shared.clone(),
+                tcp_state.clone(),
+                queries.clone(),
+            ));
         }
         if let Some(l) = admin_listener {
-            let state = crate::admin::AdminState::new(shared.clone(), monitor.clone(), live);
+            let state =
+                crate::admin::AdminState::new(shared.clone(), monitor.clone(), live, queries);
             tokio::spawn(crate::admin::serve(l, state));
         }
+        tokio::spawn(watch::run(reloader.clone()));
         tokio::spawn(publish_health(
             monitor.clone(),
             shared.clone(),
@@ -173,7 +189,13 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         let mut int = signal(SignalKind::interrupt())?;
         loop {
             tokio::select! {
-                _ = hup.recv() => reloader.reload(),
+                _ = hup.recv() => {
+                    let reloader = reloader.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        reloader.reload(&reload::Trigger::Signal);
+                    })
+                    .await;
+                }
                 _ = term.recv() => { info!("SIGTERM: stopping"); break; }
                 _ = int.recv() => { info!("SIGINT: stopping"); break; }
             }

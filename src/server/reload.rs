@@ -10,9 +10,9 @@
 //! operator never believes a change is live when it is not.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -37,6 +37,49 @@ pub struct ReloadReport {
     pub errors: Vec<String>,
     /// Settings whose new value is configured but not in effect until a restart.
     pub needs_restart: Vec<&'static str>,
+    /// What asked for it: `signal` (SIGHUP), `admin`, or `file change: PATH[, PATH...]`.
+    pub trigger: String,
+}
+
+/// What asked for a reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// SIGHUP.
+    Signal,
+    /// The admin API.
+    #[allow(dead_code)] // no admin reload call on this branch yet
+    Admin,
+    /// The watcher saw these data files change (and stay unchanged for the debounce).
+    Files(Vec<PathBuf>),
+}
+
+impl Trigger {
+    /// The `trigger` label of `dynadns_reloads_total`: `signal`, `admin` or `file`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Trigger::Signal => "signal",
+            Trigger::Admin => "admin",
+            Trigger::Files(_) => "file",
+        }
+    }
+
+    /// As `/status` shows it (`reload.trigger`).
+    fn describe(&self, base: &Path) -> String {
+        match self {
+            Trigger::Signal => "signal".into(),
+            Trigger::Admin => "admin".into(),
+            Trigger::Files(paths) => format!("file change: {}", shown_paths(paths, base)),
+        }
+    }
+}
+
+/// `paths` relative to `base` where they are under it, comma separated.
+fn shown_paths(paths: &[PathBuf], base: &Path) -> String {
+    let items: Vec<String> = paths
+        .iter()
+        .map(|p| p.strip_prefix(base).unwrap_or(p).display().to_string())
+        .collect();
+    items.join(", ")
 }
 
 /// The settings fixed when `serve` started: bound sockets and threads.
@@ -116,15 +159,30 @@ pub(super) struct Reloader {
     pub(super) tcp: Arc<TcpState>,
     pub(super) monitor: Monitor,
     pub(super) live: Arc<Live>,
+    /// Held for the whole reload: SIGHUP and the watcher never reload at the same time.
+    pub(super) busy: Mutex<()>,
 }
 
 impl Reloader {
     /// Re-reads the configuration and publishes it; on any error the running snapshot stays.
     /// The outcome is logged and kept for `/status`.
-    pub(super) fn reload(&self) {
-        info!("SIGHUP: reloading {}", self.config_path.display());
+    pub(super) fn reload(&self, trigger: &Trigger) {
+        let _busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let base = self.config_path.parent().unwrap_or(Path::new(""));
+        match trigger {
+            Trigger::Signal => info!("reloading (SIGHUP) {}", self.config_path.display()),
+            Trigger::Admin => info!("reloading (admin API) {}", self.config_path.display()),
+            Trigger::Files(paths) => info!(
+                "reloading {}: {} changed",
+                self.config_path.display(),
+                shown_paths(paths, base)
+            ),
+        }
         let report = match config::load(&self.config_path) {
             Ok(loaded) => {
+                // Taken right after reading, so a change made from now on is noticed.
+                self.live
+                    .set_watch(super::watch::WatchList::new(&loaded.config));
                 let pending = self.started.pending(&loaded.config);
                 if !pending.is_empty() {
                     let what: Vec<String> = pending
@@ -171,6 +229,7 @@ impl Reloader {
                     outcome: "ok",
                     errors: Vec::new(),
                     needs_restart: pending.iter().map(|p| p.setting).collect(),
+                    trigger: trigger.describe(base),
                 }
             }
             Err(diags) => {
@@ -203,9 +262,11 @@ impl Reloader {
                         .last_reload()
                         .map(|r| r.needs_restart)
                         .unwrap_or_default(),
+                    trigger: trigger.describe(base),
                 }
             }
         };
+        self.live.count_reload(trigger.label(), report.outcome);
         self.live.set_reload(report);
     }
 }

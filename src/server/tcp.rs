@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio::time::timeout;
 use tracing::{debug, warn};
 
+use crate::admin::QueryCounters;
 use crate::answer::{Client, Transport, respond};
 use crate::config::Limits;
 use crate::snapshot::SharedSnapshot;
@@ -79,7 +80,12 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Accepts connections forever, each served by its own task.
-pub async fn accept_loop(listener: TcpListener, shared: SharedSnapshot, state: Arc<TcpState>) {
+pub async fn accept_loop(
+    listener: TcpListener,
+    shared: SharedSnapshot,
+    state: Arc<TcpState>,
+    queries: Arc<QueryCounters>,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -97,8 +103,9 @@ pub async fn accept_loop(listener: TcpListener, shared: SharedSnapshot, state: A
         };
         let shared = shared.clone();
         let state = state.clone();
+        let queries = queries.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, peer, &shared, &state).await {
+            if let Err(e) = serve_connection(stream, peer, &shared, &state, &queries).await {
                 debug!("tcp {peer}: {e}");
             }
             drop(permit);
@@ -111,6 +118,7 @@ async fn serve_connection(
     peer: SocketAddr,
     shared: &SharedSnapshot,
     state: &TcpState,
+    queries: &QueryCounters,
 ) -> io::Result<()> {
     let _ = stream.set_nodelay(true);
     let (rd, mut wr) = stream.into_split();
@@ -134,6 +142,7 @@ async fn serve_connection(
         timeout(idle, rd.read_exact(&mut inbuf[..len]))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "stalled mid-message"))??;
+        queries.tcp.inc();
         let answer = {
             let snap = shared.load();
             respond(&snap, &inbuf[..len], client, &mut outbuf[2..])

@@ -13,6 +13,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 use tracing::warn;
 
+use crate::admin::Counter;
 use crate::answer::{Client, Transport, respond};
 use crate::snapshot::SharedSnapshot;
 use crate::wire::MAX_MESSAGE;
@@ -49,7 +50,7 @@ pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<UdpSocket>> {
 }
 
 /// Answers datagrams until `stop` is set.
-pub fn worker(sock: UdpSocket, shared: SharedSnapshot, stop: Arc<AtomicBool>) {
+pub fn worker(sock: UdpSocket, shared: SharedSnapshot, stop: Arc<AtomicBool>, count: &Counter) {
     let mut inbuf = vec![0u8; MAX_MESSAGE];
     let mut outbuf = vec![0u8; MAX_MESSAGE];
     while !stop.load(Ordering::Relaxed) {
@@ -70,6 +71,7 @@ pub fn worker(sock: UdpSocket, shared: SharedSnapshot, stop: Arc<AtomicBool>) {
                 continue;
             }
         };
+        count.inc();
         let snap = shared.load();
         let client = Client {
             addr: peer.ip(),

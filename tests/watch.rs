@@ -1,0 +1,639 @@
+//! Watched data files: the server notices a networks or members file rewritten (by atomic
+//! rename or in place) and reloads by itself, all or nothing, without losing a query.
+//!
+//! Every test runs the real server on loopback with its admin API, rewrites real files, and
+//! reads real DNS answers (decoded with hickory-proto) and `/status` / `/metrics`. The
+//! watcher's debounce is shortened with `server.watch_debounce`; every wait is bounded.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{QueryBuilder, TempDir};
+use hickory_proto::op::Message;
+use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsOption};
+use hickory_proto::rr::{RData, RecordType};
+use serde_json::Value;
+
+/// Datacenter `a` answers 192.0.2.1 (from its members file), `b` 198.51.100.1.
+const A: &str = "192.0.2.1";
+const B: &str = "198.51.100.1";
+
+/// The client network the networks file routes.
+const CLIENT: &str = "203.0.113.0/24";
+
+/// Server file: geo map `m` (default a, b) with `nets.txt`, resource `www` whose pool `a`
+/// comes from `a.txt`, both members always up.
+fn config(debounce: &str) -> String {
+    format!(
+        "\
+listen:
+  dns: [\"127.0.0.1:5353\"]
+zones: zones/
+health: {{ state_file: \"\" }}
+server:
+  watch_debounce: {debounce}
+datacenters: {{ a: {{}}, b: {{}} }}
+checks:
+  up: {{ type: always_up }}
+geo_maps:
+  m:
+    default: [a, b]
+    networks_files: [nets.txt]
+resources:
+  www:
+    ttl: 30
+    check: up
+    pools:
+      a: {{ members_file: a.txt }}
+      b: [{B}]
+    route: {{ geo: m }}
+"
+    )
+}
+
+const ZONE: &str = "\
+zone: example.com
+ttl: 3600
+soa: { primary: ns1, contact: hostmaster, serial: 1, negative_ttl: 300 }
+records:
+  \"@\": { NS: [ns1] }
+  ns1: { A: 192.0.2.53 }
+  www: { DYNA: www }
+";
+
+/// A networks file sending [`CLIENT`] to `dc` first.
+fn nets(dc: &str) -> String {
+    format!("# partner networks\n{CLIENT} {dc}\n")
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// A loopback port free for TCP and UDP right now.
+fn free_port() -> SocketAddr {
+    for _ in 0..100 {
+        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind TCP 127.0.0.1:0");
+        let addr = tcp.local_addr().expect("local addr");
+        if UdpSocket::bind(addr).is_ok() {
+            return addr;
+        }
+    }
+    panic!("no loopback port free for TCP and UDP");
+}
+
+/// A `www.example.com. A` query carrying `subnet` as EDNS client subnet (or none).
+fn www_query(subnet: Option<&str>) -> Message {
+    let mut m = QueryBuilder::new("www.example.com.", RecordType::A)
+        .edns(1232, false)
+        .build();
+    if let Some(subnet) = subnet {
+        let (addr, len) = subnet.split_once('/').expect("ADDR/LEN");
+        m.edns
+            .as_mut()
+            .expect("EDNS set by the builder")
+            .options_mut()
+            .insert(EdnsOption::Subnet(ClientSubnet::new(
+                addr.parse().unwrap(),
+                len.parse().unwrap(),
+                0,
+            )));
+    }
+    m
+}
+
+fn addrs(m: &Message) -> BTreeSet<IpAddr> {
+    m.answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::A(a) => Some(IpAddr::V4(a.0)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Writes `text` to `path` by writing a temporary file next to it and renaming it over
+/// (what geoipupdate and careful tools do).
+fn replace(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write temp file");
+    std::fs::rename(&tmp, path).expect("rename over");
+}
+
+/// Polls `f` every 10 ms until it returns `Some`, or fails after `within`.
+fn wait_for<T>(
+    what: &str,
+    within: Duration,
+    mut f: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return Ok(v);
+        }
+        if start.elapsed() > within {
+            return Err(format!("timed out after {within:?} waiting for {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A running `dynadns serve` with its admin API. Dropping it kills the process (while
+/// panicking, its log is printed first).
+struct Server {
+    child: Child,
+    dns: SocketAddr,
+    admin: SocketAddr,
+    dir: TempDir,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Writes the server file (debounce `debounce`), the zone, `nets.txt` (CLIENT → `dc`)
+    /// and `a.txt` (192.0.2.1), and starts the server.
+    fn start(debounce: &str, dc: &str) -> Server {
+        let (config_text, nets_text, a_text) = (config(debounce), nets(dc), format!("{A}\n"));
+        let mut dir = TempDir::with(&[
+            ("dynadns.yaml", config_text.as_str()),
+            ("zones/example.com.yaml", ZONE),
+            ("nets.txt", nets_text.as_str()),
+            ("a.txt", a_text.as_str()),
+        ]);
+        let log = dir.join("stderr.log");
+        let mut failures = String::new();
+        for attempt in 1..=3 {
+            let dns = free_port();
+            let admin = free_port();
+            let child = Command::new(env!("CARGO_BIN_EXE_dynadns"))
+                .arg("serve")
+                .arg("-c")
+                .arg(dir.join("dynadns.yaml"))
+                .arg("--listen")
+                .arg(dns.to_string())
+                .arg("--admin")
+                .arg(admin.to_string())
+                .env("NO_COLOR", "1")
+                .current_dir("/")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("create log"))
+                .spawn()
+                .expect("spawn dynadns serve");
+            let mut server = Server {
+                child,
+                dns,
+                admin,
+                dir,
+                log: log.clone(),
+            };
+            // "ready:" in our own log: every socket of this process is bound (another test's
+            // server that picked the same port would answer queries too).
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline && matches!(server.child.try_wait(), Ok(None)) {
+                if server.log_text().contains("ready:")
+                    && server.try_www(None, Duration::from_millis(50)).is_ok()
+                {
+                    return server;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            failures.push_str(&format!(
+                "attempt {attempt}: dns {dns} admin {admin}:\n{}\n",
+                server.log_text()
+            ));
+            let _ = server.child.kill();
+            let _ = server.child.wait();
+            dir = std::mem::replace(&mut server.dir, TempDir::new());
+        }
+        panic!("dynadns did not start:\n{failures}");
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// One `www` query (ECS `subnet` or none) over UDP; the answer's addresses.
+    fn try_www(&self, subnet: Option<&str>, wait: Duration) -> Result<BTreeSet<IpAddr>, String> {
+        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        socket.connect(self.dns).map_err(|e| e.to_string())?;
+        socket
+            .set_read_timeout(Some(wait))
+            .map_err(|e| e.to_string())?;
+        let q = www_query(subnet).to_vec().map_err(|e| e.to_string())?;
+        socket.send(&q).map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 4096];
+        let n = socket.recv(&mut buf).map_err(|e| e.to_string())?;
+        let m = Message::from_vec(&buf[..n]).map_err(|e| e.to_string())?;
+        Ok(addrs(&m))
+    }
+
+    /// The `www` answer for the routed client network (two tries).
+    fn routed(&self) -> BTreeSet<IpAddr> {
+        self.try_www(Some(CLIENT), Duration::from_secs(2))
+            .or_else(|_| self.try_www(Some(CLIENT), Duration::from_secs(2)))
+            .unwrap_or_else(|e| panic!("query failed: {e}\n{}", self.log_text()))
+    }
+
+    /// Waits until the routed client gets `want`; returns how long it took.
+    fn wait_routed(&self, want: &str, within: Duration) -> Duration {
+        let start = Instant::now();
+        let want = BTreeSet::from([ip(want)]);
+        wait_for(&format!("answer {want:?}"), within, || {
+            (self.routed() == want).then_some(())
+        })
+        .unwrap_or_else(|e| panic!("{e}; last answer {:?}\n{}", self.routed(), self.log_text()));
+        start.elapsed()
+    }
+
+    fn get(&self, path: &str) -> String {
+        let mut s = TcpStream::connect_timeout(&self.admin, Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("connect admin {}: {e}", self.admin));
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.admin
+        )
+        .expect("write request");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("read response");
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("response head");
+        assert!(head.contains(" 200 "), "GET {path}: {head}");
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_string()
+        }
+    }
+
+    fn status(&self) -> Value {
+        serde_json::from_str(&self.get("/status")).expect("status JSON")
+    }
+
+    /// The value of the metric line `line_start` (name and labels), 0 when absent.
+    fn metric(&self, line_start: &str) -> f64 {
+        self.get("/metrics")
+            .lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    fn reloads(&self, outcome: &str) -> f64 {
+        self.metric(&format!(
+            "dynadns_reloads_total{{trigger=\"file\",outcome=\"{outcome}\"}}"
+        ))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- server log ---\n{}", self.log_text());
+        }
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// (a) A networks file replaced by atomic rename moves its clients within a few seconds;
+/// `/status` names the trigger and lists the watched files; the metrics count the reload.
+#[test]
+fn networks_file_renamed_over_takes_effect() {
+    let server = Server::start("300ms", "a");
+    assert_eq!(server.routed(), BTreeSet::from([ip(A)]));
+    // Clients outside the file's networks follow the default order.
+    let other = server
+        .try_www(Some("192.0.2.0/24"), Duration::from_secs(2))
+        .unwrap();
+    assert_eq!(other, BTreeSet::from([ip(A)]));
+
+    let status = server.status();
+    let sources = status["sources"].as_array().expect("sources array");
+    let names: BTreeSet<String> = sources
+        .iter()
+        .map(|s| {
+            let p = s["path"].as_str().unwrap();
+            assert_eq!(s["exists"], Value::Bool(true), "{s}");
+            assert!(s["modified"].as_str().unwrap().ends_with('Z'), "{s}");
+            Path::new(p)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["nets.txt".to_string(), "a.txt".to_string()])
+    );
+    assert!(status["reload"].is_null(), "no reload yet: {status}");
+
+    replace(&server.path("nets.txt"), &nets("b"));
+    let took = server.wait_routed(B, Duration::from_secs(10));
+    eprintln!("networks file swap visible after {took:?}");
+    // Clients the file does not name are unaffected.
+    let other = server
+        .try_www(Some("192.0.2.0/24"), Duration::from_secs(2))
+        .unwrap();
+    assert_eq!(other, BTreeSet::from([ip(A)]));
+
+    let status = server.status();
+    assert_eq!(status["reload"]["outcome"], "ok", "{status}");
+    assert_eq!(
+        status["reload"]["trigger"], "file change: nets.txt",
+        "{status}"
+    );
+    let nets_status = status["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"].as_str().unwrap().ends_with("nets.txt"))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        nets_status["size"].as_u64(),
+        Some(nets("b").len() as u64),
+        "{nets_status}"
+    );
+    assert_eq!(server.reloads("ok"), 1.0);
+    assert_eq!(server.reloads("failed"), 0.0);
+    let metrics = server.get("/metrics");
+    assert!(
+        metrics.lines().any(
+            |l| l.starts_with("dynadns_source_modified_timestamp_seconds{path=\"")
+                && l.contains("nets.txt\"}")
+        ),
+        "{metrics}"
+    );
+    assert!(
+        server.log_text().contains("nets.txt changed"),
+        "{}",
+        server.log_text()
+    );
+}
+
+/// (b) A bad line fails the reload: the old map keeps answering, `/status` names the file
+/// and line, nothing is retried until the file changes again; fixing it applies the file.
+#[test]
+fn bad_networks_file_keeps_the_old_map_until_fixed() {
+    let server = Server::start("300ms", "a");
+    assert_eq!(server.routed(), BTreeSet::from([ip(A)]));
+
+    replace(
+        &server.path("nets.txt"),
+        &format!("{CLIENT} b\n198.51.100.0/33 b\n"),
+    );
+    wait_for("a failed reload", Duration::from_secs(10), || {
+        (server.reloads("failed") >= 1.0).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    assert_eq!(
+        server.routed(),
+        BTreeSet::from([ip(A)]),
+        "the old map serves"
+    );
+    let status = server.status();
+    let reload = &status["reload"];
+    assert_eq!(reload["outcome"], "failed", "{status}");
+    assert_eq!(reload["trigger"], "file change: nets.txt", "{status}");
+    let errors = reload["errors"].as_array().expect("errors");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("nets.txt:2:")),
+        "an error at nets.txt line 2: {errors:?}"
+    );
+    // No retry every poll: the count stays while the file does not change.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.reloads("failed"), 1.0, "{}", server.log_text());
+    assert_eq!(server.reloads("ok"), 0.0);
+
+    replace(&server.path("nets.txt"), &nets("b"));
+    server.wait_routed(B, Duration::from_secs(10));
+    assert_eq!(server.status()["reload"]["outcome"], "ok");
+    assert_eq!(server.reloads("ok"), 1.0);
+}
+
+/// (c) No query is lost across a swap: a client sends queries one after another while the
+/// file is replaced, and every one is answered (each within 2 s).
+#[test]
+fn no_query_lost_across_a_swap() {
+    const N: u64 = 2000;
+    let server = Arc::new(Server::start("300ms", "a"));
+    let sent = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = {
+        let (server, sent, stop) = (server.clone(), sent.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            socket.connect(server.dns).unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .unwrap();
+            let mut buf = [0u8; 4096];
+            let (mut answered, mut lost, mut a, mut b) = (0u64, Vec::new(), 0u64, 0u64);
+            let mut first_b = None;
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut i: u16 = 0;
+            while (answered < N || b < 500) && !stop.load(Ordering::Relaxed) {
+                assert!(Instant::now() < deadline, "client ran out of time");
+                i = i.wrapping_add(1);
+                let mut q = www_query(Some(CLIENT));
+                q.metadata.id = i;
+                socket.send(&q.to_vec().unwrap()).unwrap();
+                sent.fetch_add(1, Ordering::Relaxed);
+                // Skip stale replies (none expected) until ours or the timeout.
+                loop {
+                    match socket.recv(&mut buf) {
+                        Ok(n) => {
+                            let m = Message::from_vec(&buf[..n]).unwrap();
+                            if m.metadata.id != i {
+                                continue;
+                            }
+                            answered += 1;
+                            let got = addrs(&m);
+                            if got == BTreeSet::from([ip(A)]) {
+                                assert_eq!(b, 0, "an old answer after a new one");
+                                a += 1;
+                            } else if got == BTreeSet::from([ip(B)]) {
+                                if first_b.is_none() {
+                                    first_b = Some(Instant::now());
+                                }
+                                b += 1;
+                            } else {
+                                panic!("unexpected answer {got:?}");
+                            }
+                        }
+                        Err(e) => lost.push((i, e.kind(), Instant::now())),
+                    }
+                    break;
+                }
+            }
+            (answered, lost, a, b, first_b)
+        })
+    };
+    // Swap once the client is well under way.
+    wait_for("client started", Duration::from_secs(10), || {
+        (sent.load(Ordering::Relaxed) >= 200).then_some(())
+    })
+    .unwrap();
+    let swapped = Instant::now();
+    replace(&server.path("nets.txt"), &nets("b"));
+    let (answered, lost, a, b, first_b) = client.join().expect("client thread");
+    stop.store(true, Ordering::Relaxed);
+    let latency = first_b.map(|t| t.duration_since(swapped));
+    eprintln!(
+        "{answered} queries answered ({a} before the swap, {b} after), {} lost; \
+         new answers {latency:?} after the rename",
+        lost.len()
+    );
+    let lost: Vec<_> = lost
+        .iter()
+        .map(|(id, kind, at)| {
+            let after = at.checked_duration_since(swapped);
+            format!("id {id} ({kind:?}) {after:?} after the swap")
+        })
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "unanswered queries: {lost:?}\n{}",
+        server.log_text()
+    );
+    assert!(answered >= N && a >= 200 && b >= 500, "a {a} b {b}");
+}
+
+/// (d) A file written in place in two halves, with a pause shorter than the debounce, is
+/// read only complete: no failed reload, and the final content applies.
+#[test]
+fn file_written_in_place_is_read_only_complete() {
+    let server = Server::start("1s", "a");
+    assert_eq!(server.routed(), BTreeSet::from([ip(A)]));
+    let full = format!("# partner networks, rewritten in place\n{CLIENT} b\n");
+    // The first half ends mid-address: read alone, it is an error.
+    let (first, second) = full.split_at(full.len() - 8);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(server.path("nets.txt"))
+        .unwrap();
+    f.write_all(first.as_bytes()).unwrap();
+    f.sync_data().unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    f.write_all(second.as_bytes()).unwrap();
+    drop(f);
+    server.wait_routed(B, Duration::from_secs(10));
+    assert_eq!(server.reloads("failed"), 0.0, "{}", server.log_text());
+    assert_eq!(server.reloads("ok"), 1.0, "{}", server.log_text());
+}
+
+/// (e) A members file is watched too: a new address in it is answered.
+#[test]
+fn members_file_change_takes_effect() {
+    let server = Server::start("300ms", "a");
+    let default = || {
+        server
+            .try_www(None, Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()))
+    };
+    assert_eq!(default(), BTreeSet::from([ip(A)]));
+    replace(&server.path("a.txt"), "192.0.2.2\n");
+    let want = BTreeSet::from([ip("192.0.2.2")]);
+    wait_for("the new member", Duration::from_secs(10), || {
+        (default() == want).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    assert_eq!(server.status()["reload"]["trigger"], "file change: a.txt");
+}
+
+/// After a reload that drops a file from the configuration, the file is no longer watched;
+/// SIGHUP reloads say so in `trigger`.
+#[test]
+fn sighup_reload_replaces_the_watch_list() {
+    let server = Server::start("300ms", "a");
+    let text = config("300ms").replace("    networks_files: [nets.txt]\n", "");
+    std::fs::write(server.path("dynadns.yaml"), text).unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for("the SIGHUP reload", Duration::from_secs(10), || {
+        (server.status()["reload"]["trigger"] == "signal").then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    let status = server.status();
+    assert_eq!(status["reload"]["outcome"], "ok", "{status}");
+    let sources = status["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{status}");
+    assert!(sources[0]["path"].as_str().unwrap().ends_with("a.txt"));
+    assert_eq!(
+        server.metric("dynadns_reloads_total{trigger=\"signal\",outcome=\"ok\"}"),
+        1.0
+    );
+    // nets.txt changing now triggers nothing.
+    replace(&server.path("nets.txt"), &nets("b"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.reloads("ok") + server.reloads("failed"), 0.0);
+}
+
+/// `server.watch_debounce` is a duration up to an hour; `dynadns check` says so at the key.
+#[test]
+fn watch_debounce_is_checked() {
+    let ok = TempDir::with(&[
+        ("dynadns.yaml", config("0s").as_str()),
+        ("zones/example.com.yaml", ZONE),
+        ("nets.txt", nets("a").as_str()),
+        ("a.txt", "192.0.2.1\n"),
+    ]);
+    let out = common::run_dynadns(ok.path(), &["check", "-c", "dynadns.yaml"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (value, needle) in [("2h", "out of range"), ("soon", "watch_debounce 'soon'")] {
+        std::fs::write(ok.join("dynadns.yaml"), config(value)).unwrap();
+        let out = common::run_dynadns(ok.path(), &["check", "-c", "dynadns.yaml"]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{value}: {text}");
+        assert!(
+            text.contains("dynadns.yaml:6:") && text.contains(needle),
+            "{value}: {text}"
+        );
+    }
+}
