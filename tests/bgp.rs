@@ -198,11 +198,7 @@ fn check_reports_bad_rules() {
 
 /// Clients in the partner's prefixes (ECS) get the partner's address with the prefix as ECS
 /// scope; others get the default order.
-///
-/// Pending: compiling `GeoMap.bgp` into the lookup table is another branch's work; until it is
-/// merged the map answers every client by `default`.
 #[test]
-#[ignore = "routing by BGP-learned prefixes is compiled on another branch"]
 fn partner_prefixes_route_to_the_partner() {
     use hickory_proto::op::Message;
     use hickory_proto::rr::RecordType;
