@@ -110,7 +110,7 @@ fn main() -> ExitCode {
                     loaded.zones.len(),
                     records
                 );
-                for u in &loaded.config.bgp_dumps {
+                for u in &loaded.config.gslb.bgp_dumps {
                     println!(
                         "geo map '{}': {} prefix(es) from BGP dump {} ({} route(s))",
                         u.map,

@@ -50,6 +50,7 @@ pub fn render(snap: &Snapshot, targets: &[TargetStatus]) -> String {
     );
     let _ = writeln!(o, "# TYPE dynadns_snapshot_generation gauge");
     let _ = writeln!(o, "dynadns_snapshot_generation {}", snap.generation);
+    geo(&mut o, &snap.gslb);
 
     pool_gauge(
         &mut o,
@@ -231,5 +232,51 @@ pub fn render_server(o: &mut String, m: &ServerMetrics) {
             esc(&s.path),
             u8::from(s.exists)
         );
+    }
+}
+
+/// The GeoIP database's build date and size, and what each map took from each BGP dump: an
+/// alert on a stale database or an empty dump catches a broken update pipeline.
+fn geo(o: &mut String, g: &crate::gslb::Gslb) {
+    if let Some(db) = &g.geoip {
+        let i = &db.info;
+        let path = esc(&i.path.display().to_string());
+        let _ = writeln!(
+            o,
+            "# HELP dynadns_geoip_build_timestamp_seconds When the serving GeoIP database was built (Unix time)."
+        );
+        let _ = writeln!(o, "# TYPE dynadns_geoip_build_timestamp_seconds gauge");
+        let _ = writeln!(
+            o,
+            "dynadns_geoip_build_timestamp_seconds{{path=\"{path}\",type=\"{}\"}} {}",
+            esc(&i.database_type),
+            i.build_epoch
+        );
+        let _ = writeln!(
+            o,
+            "# HELP dynadns_geoip_networks Networks with data in the serving GeoIP database."
+        );
+        let _ = writeln!(o, "# TYPE dynadns_geoip_networks gauge");
+        let _ = writeln!(
+            o,
+            "dynadns_geoip_networks{{path=\"{path}\"}} {}",
+            i.networks
+        );
+    }
+    if !g.bgp_dumps.is_empty() {
+        let _ = writeln!(
+            o,
+            "# HELP dynadns_bgp_prefixes Prefixes a geo map took from a BGP dump."
+        );
+        let _ = writeln!(o, "# TYPE dynadns_bgp_prefixes gauge");
+        for u in &g.bgp_dumps {
+            let _ = writeln!(
+                o,
+                "dynadns_bgp_prefixes{{map=\"{}\",dump=\"{}\"}} {}",
+                esc(&u.map),
+                esc(&u.dump.display().to_string()),
+                u.prefixes
+            );
+        }
     }
 }

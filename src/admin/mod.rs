@@ -262,8 +262,66 @@ struct StatusBody {
     /// The last reload (null before the first one).
     reload: Option<ReloadReport>,
     /// The data files the running configuration was built from, watched for changes.
-    /// (GeoIP database details belong next to this, in their own object.)
     sources: Vec<SourceStatus>,
+    /// The GeoIP database and BGP dumps the geo maps were compiled from.
+    geo: GeoStatus,
+}
+
+/// Where the running geo data came from: operators check after geoipupdate or a route-server
+/// export that the new data is the one answering.
+#[derive(Serialize)]
+struct GeoStatus {
+    /// The GeoIP database (null when none is configured).
+    database: Option<DatabaseStatus>,
+    /// What each geo map took from each BGP dump.
+    bgp_dumps: Vec<BgpDumpStatus>,
+}
+
+#[derive(Serialize)]
+struct DatabaseStatus {
+    path: String,
+    database_type: String,
+    /// Build date (RFC 3339) and the same as Unix seconds.
+    built: String,
+    build_epoch: u64,
+    networks: usize,
+    places: usize,
+}
+
+#[derive(Serialize)]
+struct BgpDumpStatus {
+    map: String,
+    dump: String,
+    routes: usize,
+    prefixes: usize,
+}
+
+fn geo_status(g: &crate::gslb::Gslb) -> GeoStatus {
+    GeoStatus {
+        database: g.geoip.as_ref().map(|db| {
+            let i = &db.info;
+            DatabaseStatus {
+                path: i.path.display().to_string(),
+                database_type: i.database_type.clone(),
+                built: rfc3339(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(i.build_epoch),
+                ),
+                build_epoch: i.build_epoch,
+                networks: i.networks,
+                places: i.places,
+            }
+        }),
+        bgp_dumps: g
+            .bgp_dumps
+            .iter()
+            .map(|u| BgpDumpStatus {
+                map: u.map.clone(),
+                dump: u.dump.display().to_string(),
+                routes: u.routes,
+                prefixes: u.prefixes,
+            })
+            .collect(),
+    }
 }
 
 async fn status(State(st): State<AdminState>) -> Response {
@@ -306,6 +364,7 @@ async fn status(State(st): State<AdminState>) -> Response {
         overrides: st.monitor.overrides(),
         reload: st.live.last_reload(),
         sources: source_status(&st.live.watch_list()),
+        geo: geo_status(&snap.gslb),
     };
     axum::Json(body).into_response()
 }

@@ -102,9 +102,6 @@ pub struct ServerConfig {
     /// (members and networks files, the GeoIP database, BGP dumps): tools rewrite them
     /// (geoipupdate, route-server exports), so the server watches them and reloads on change.
     pub sources: Vec<PathBuf>,
-    /// What each geo map took from each of its BGP dumps (routes read, prefixes taken), in
-    /// configuration order, for `explain` and status.
-    pub bgp_dumps: Vec<crate::geo::mrt::BgpDumpUse>,
 }
 
 /// A complete configuration: the server file and every zone.
@@ -483,7 +480,8 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
     }
 
     let geoip = top.get("geoip").and_then(|g| geoip(&mut cx, g, &base));
-    let (gslb, bgp_dumps) = gslb::parse(&mut cx, &top, &base, geoip);
+    let (mut gslb, bgp_dumps) = gslb::parse(&mut cx, &top, &base, geoip);
+    gslb.bgp_dumps = bgp_dumps;
     let mut health = crate::health::monitor::HealthSettings {
         state_file: Some(base.join("dynadns.state.json")),
         ..Default::default()
@@ -546,7 +544,6 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         health,
         admin_token,
         sources: std::mem::take(&mut cx.sources),
-        bgp_dumps,
     };
     let zones = load_zones(&config, &mut cx.diags);
     // Sections are checked in dependency order, not file order: list problems as the operator

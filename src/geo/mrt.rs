@@ -38,7 +38,7 @@ pub struct RibRoute {
 }
 
 /// What one geo map took from one dump, for `explain` and status (see
-/// `ServerConfig::bgp_dumps`).
+/// `Gslb::bgp_dumps`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BgpDumpUse {
     /// The geo map.

@@ -433,6 +433,8 @@ pub struct Gslb {
     /// The GeoIP database (`geoip.database`), loaded once per configuration and shared by
     /// every snapshot until the next reload (hence the `Arc`).
     pub geoip: Option<std::sync::Arc<crate::geo::db::GeoDb>>,
+    /// What each geo map took from each BGP dump (for `check`, `/status` and `/metrics`).
+    pub bgp_dumps: Vec<crate::geo::mrt::BgpDumpUse>,
 }
 
 impl Gslb {

@@ -305,7 +305,7 @@ mod tests {
             ]
         );
         assert!(l.config.sources.contains(&dir.0.join("rs1.mrt")));
-        let uses = &l.config.bgp_dumps;
+        let uses = &l.config.gslb.bgp_dumps;
         assert_eq!(uses.len(), 1);
         assert_eq!((uses[0].routes, uses[0].prefixes), (7, 4));
         assert_eq!(uses[0].map, "world");
@@ -347,6 +347,7 @@ mod tests {
         assert_eq!(learned(&g.geo_maps[1]).len(), 2);
         let counts: Vec<(&str, usize)> = l
             .config
+            .gslb
             .bgp_dumps
             .iter()
             .map(|u| (u.map.as_str(), u.prefixes))
