@@ -3,14 +3,16 @@
 # names, loaded by `dynadns check` and by `serve` (time to the first answer), with the peak
 # resident memory of each. The issue's bound: 1,000,000 x 1,000 x 100,000 in under 10 s and
 # under 1 GiB.
-#   PREFIXES=1000000 DCS=1000 NAMES=100000 RESOURCES=100 benches/geo-scale.sh
+#   PREFIXES=1000000 DCS=1000 NAMES=100000 RESOURCES=100 DEFAULT_DCS=3 benches/geo-scale.sh
+# DEFAULT_DCS is the length of the map's default order; every prefix's order is its own three
+# datacenters followed by the rest of default, so DEFAULT_DCS=1000 is the memory worst case.
 # Prefixes are random /16../24 IPv4 and /32../48 IPv6 networks (seeded, so runs compare);
 # each resource has a one-member pool in every datacenter (answers are documentation
 # addresses; nothing is probed). Prints one line per phase: seconds and peak RSS in MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIXES=${PREFIXES:-1000000} DCS=${DCS:-1000} NAMES=${NAMES:-100000} RESOURCES=${RESOURCES:-100}
-PORT=${PORT:-15391}
+DEFAULT_DCS=${DEFAULT_DCS:-3} PORT=${PORT:-15391}
 bin=${DYNADNS:-target/release/dynadns}
 work=$(mktemp -d)
 pid=
@@ -18,9 +20,9 @@ cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 mkdir -p "$work/zones"
 
-python3 - "$work" "$PREFIXES" "$DCS" "$NAMES" "$RESOURCES" "$PORT" <<'PY'
+python3 - "$work" "$PREFIXES" "$DCS" "$NAMES" "$RESOURCES" "$PORT" "$DEFAULT_DCS" <<'PY'
 import ipaddress, os, random, sys
-work, prefixes, dcs, names, resources, port = sys.argv[1], *map(int, sys.argv[2:])
+work, prefixes, dcs, names, resources, port, default_dcs = sys.argv[1], *map(int, sys.argv[2:])
 rng = random.Random(7)
 dc = [f"dc{i}" for i in range(dcs)]
 with open(os.path.join(work, "nets.txt"), "w") as f:
@@ -41,7 +43,7 @@ with open(os.path.join(work, "dynadns.yaml"), "w") as f:
     f.write("datacenters:\n")
     for i, d in enumerate(dc):
         f.write(f"  {d}: {{ location: [{rng.uniform(-60, 70):.2f}, {rng.uniform(-180, 180):.2f}] }}\n")
-    f.write(f"geo_maps:\n  world:\n    default: [{', '.join(dc[:3])}]\n    networks_files: [nets.txt]\n")
+    f.write(f"geo_maps:\n  world:\n    default: [{', '.join(dc[:default_dcs])}]\n    networks_files: [nets.txt]\n")
     f.write("resources:\n")
     for r in range(resources):
         f.write(f"  r{r}:\n    ttl: 30\n    route: {{ geo: world }}\n    pools:\n")
@@ -54,7 +56,7 @@ with open(os.path.join(work, "zones", "example.com.yaml"), "w") as f:
     for n in range(names):
         f.write(f"  n{n}: {{ DYNA: r{n % resources} }}\n")
 PY
-echo "generated: $PREFIXES prefixes, $DCS datacenters, $NAMES DYNA names, $RESOURCES resources"
+echo "generated: $PREFIXES prefixes, $DCS datacenters, $NAMES DYNA names, $RESOURCES resources, default of $DEFAULT_DCS"
 
 /usr/bin/time -f "check: %e s, peak RSS %M KiB" "$bin" check -c "$work/dynadns.yaml" >/dev/null
 

@@ -16,7 +16,7 @@ use super::rng::Rng;
 use super::route::all::AllRoute;
 use super::route::geo::{GeoRoute, GeoTable};
 use super::route::order::OrderRoute;
-use super::route::{AnyRoute, RouteKind, RouteMatch, Routing};
+use super::route::{AnyRoute, DcOrder, RouteKind, RouteMatch, Routing};
 use super::{
     AnswerPolicy, Answers, DcId, Gslb, MinUp, Overrides, Pick, Resource, Route, WhenAllDown,
 };
@@ -248,9 +248,9 @@ impl Resolver {
         self.plan.names.get(dc as usize).map_or("?", |n| n)
     }
 
-    fn names_of(&self, list: &[DcId]) -> String {
+    fn names_of(&self, list: DcOrder<'_>) -> String {
         list.iter()
-            .map(|&d| self.dc_name(d))
+            .map(|d| self.dc_name(d))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -354,13 +354,13 @@ impl Resolver {
     /// Walks `order` to the first up pool; falls back to `when_all_down`.
     fn failover<'r>(
         &'r self,
-        order: &[DcId],
+        order: DcOrder<'_>,
         family: usize,
         d: &mut Decision<'r>,
         trace: &mut impl Trace,
     ) -> Option<&'r MemberSet> {
         let mut skipped_down = false;
-        for &dc in order {
+        for dc in order.iter() {
             let Some(pool) = self.view.pool(dc) else {
                 trace!(
                     trace,
@@ -444,7 +444,7 @@ impl Resolver {
                     return None;
                 }
             }
-            return self.all_down(&[], family, d, trace);
+            return self.all_down(DcOrder::only(&[]), family, d, trace);
         }
         let set = &self.view.union_serving[family];
         if trace.enabled() {
@@ -464,7 +464,7 @@ impl Resolver {
             }
         }
         if set.is_empty() {
-            return self.all_down(&[], family, d, trace);
+            return self.all_down(DcOrder::only(&[]), family, d, trace);
         }
         d.degraded = self.view.pools.iter().any(|p| !p.up);
         if d.degraded {
@@ -475,7 +475,7 @@ impl Resolver {
 
     fn all_down<'r>(
         &'r self,
-        order: &[DcId],
+        order: DcOrder<'_>,
         family: usize,
         d: &mut Decision<'r>,
         trace: &mut impl Trace,
@@ -485,7 +485,6 @@ impl Resolver {
         let view = &self.view;
         let first = order
             .iter()
-            .copied()
             .chain(view.pools.iter().map(|p| p.dc))
             .find(|&dc| match view.pool(dc) {
                 Some(p) if self.is_cname() => p.total > 0,

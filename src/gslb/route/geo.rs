@@ -21,16 +21,21 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::{Code, RouteKind, RouteMatch, Routed, Routing};
+use super::{Code, DcOrder, RouteKind, RouteMatch, Routed, Routing};
 use crate::geo::db::{GeoDb, Place};
 use crate::geo::table::{NO_RULE, RangeTable};
 use crate::gslb::resolve::ClientInfo;
 use crate::gslb::{Datacenter, DcId, GeoMap, GeoOrder};
 
-/// What a range of addresses gets: a datacenter order and the rule that chose it.
+/// What a range of addresses gets: a datacenter order (an index into the interned orders)
+/// and the rule that chose it. Orders are interned apart from reasons: a million operator
+/// networks are a million reasons but, with a long `default`, only as many orders as distinct
+/// lists, so memory stays proportional to what differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Decision {
-    order: Box<[DcId]>,
+    order: u32,
+    /// The rest of `default` follows `order` (an entry without `only`).
+    then_default: bool,
     matched: RouteMatch,
 }
 
@@ -41,6 +46,10 @@ pub struct GeoTable {
     pub name: String,
     /// Interned decisions; index 0 is `default`.
     decisions: Box<[Decision]>,
+    /// Interned datacenter orders, indexed by [`Decision::order`].
+    orders: Box<[Box<[DcId]>]>,
+    /// The map's default order (what `then_default` decisions continue with).
+    default: Box<[DcId]>,
     networks: usize,
     bgp: usize,
     /// Whether the database layer takes part (the map has region entries or `nearest`).
@@ -53,16 +62,33 @@ pub struct GeoTable {
 #[derive(Default)]
 struct Interner {
     list: Vec<Decision>,
-    ids: HashMap<(Box<[DcId]>, RouteMatch), u32>,
+    ids: HashMap<(u32, bool, RouteMatch), u32>,
+    orders: Vec<Box<[DcId]>>,
+    order_ids: HashMap<Box<[DcId]>, u32>,
 }
 
 impl Interner {
-    fn id(&mut self, order: Box<[DcId]>, matched: RouteMatch) -> u32 {
+    /// The decision "`order`, then (with `then_default`) the rest of default", for `matched`.
+    fn id(&mut self, order: Box<[DcId]>, then_default: bool, matched: RouteMatch) -> u32 {
+        let next_order = self.orders.len() as u32;
+        let orders = &mut self.orders;
+        let order = *self.order_ids.entry(order).or_insert_with_key(|o| {
+            orders.push(o.clone());
+            next_order
+        });
         let next = self.list.len() as u32;
-        *self.ids.entry((order.clone(), matched)).or_insert_with(|| {
-            self.list.push(Decision { order, matched });
-            next
-        })
+        let list = &mut self.list;
+        *self
+            .ids
+            .entry((order, then_default, matched))
+            .or_insert_with(|| {
+                list.push(Decision {
+                    order,
+                    then_default,
+                    matched,
+                });
+                next
+            })
     }
 }
 
@@ -156,11 +182,15 @@ impl GeoTable {
     /// Compiles a configured map against the datacenters (for `nearest`) and the database.
     pub fn compile(map: &GeoMap, dcs: &[Datacenter], db: Option<&GeoDb>) -> Self {
         let mut int = Interner::default();
-        let default_id = int.id(map.default.as_slice().into(), RouteMatch::Default);
+        let default_id = int.id(map.default.as_slice().into(), false, RouteMatch::Default);
         // Operator networks first: of two equal prefixes, the first given wins in build.
         let (mut top4, mut top6) = (Vec::new(), Vec::new());
         for (net, len, order) in map.networks.iter() {
-            let id = int.id(expand(order, &map.default), RouteMatch::Network(net, len));
+            let id = int.id(
+                order.dcs.as_slice().into(),
+                !order.only,
+                RouteMatch::Network(net, len),
+            );
             match net {
                 IpAddr::V4(a) => top4.push((u32::from(a), len, id)),
                 IpAddr::V6(a) => top6.push((u128::from(a), len, id)),
@@ -168,7 +198,8 @@ impl GeoTable {
         }
         for (net, len, b) in map.bgp.iter() {
             let id = int.id(
-                expand(&b.order, &map.default),
+                b.order.dcs.as_slice().into(),
+                !b.order.only,
                 RouteMatch::Bgp {
                     net,
                     len,
@@ -198,7 +229,7 @@ impl GeoTable {
                     .iter()
                     .map(|p| {
                         let (o, m) = place_decision(p, &r, map, dcs, &mut cache);
-                        int.id(o, m)
+                        int.id(o, false, m)
                     })
                     .collect();
                 let id = |p: u32| place_ids.get(p as usize).copied().unwrap_or(default_id);
@@ -218,6 +249,8 @@ impl GeoTable {
         GeoTable {
             name: map.name.clone(),
             decisions: int.list.into_boxed_slice(),
+            orders: int.orders.into_boxed_slice(),
+            default: map.default.as_slice().into(),
             networks: map.networks.len(),
             bgp: map.bgp.len(),
             uses_db: uses_db && db.is_some(),
@@ -284,12 +317,15 @@ impl RouteKind for GeoRoute {
             .or_else(|| t.decisions.first());
         match d {
             Some(d) => Routed {
-                routing: Routing::Failover(&d.order),
+                routing: Routing::Failover(DcOrder {
+                    first: t.orders.get(d.order as usize).map_or(&[], |o| o),
+                    then: if d.then_default { &t.default } else { &[] },
+                }),
                 scope,
                 matched: d.matched,
             },
             None => Routed {
-                routing: Routing::Failover(&[]),
+                routing: Routing::Failover(DcOrder::only(&[])),
                 scope,
                 matched: RouteMatch::Default,
             },
@@ -343,7 +379,7 @@ mod tests {
         let Routing::Failover(o) = routed.routing else {
             panic!()
         };
-        (o.to_vec(), routed.matched, routed.scope)
+        (o.iter().collect(), routed.matched, routed.scope)
     }
 
     #[test]

@@ -16,11 +16,46 @@ use std::net::IpAddr;
 use super::DcId;
 use super::resolve::ClientInfo;
 
+/// A datacenter order: `first`, then the datacenters of `then` that `first` does not name.
+///
+/// Geo entries are "these first, then the rest of `default`": kept as two slices, a map with a
+/// million prefixes and a thousand-datacenter `default` stores each prefix's few datacenters,
+/// not a million copies of `default`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DcOrder<'r> {
+    /// Tried first, in order.
+    pub first: &'r [DcId],
+    /// Tried next, in order, skipping those in `first`.
+    pub then: &'r [DcId],
+}
+
+impl<'r> DcOrder<'r> {
+    /// Exactly `list`.
+    pub fn only(list: &'r [DcId]) -> Self {
+        DcOrder {
+            first: list,
+            then: &[],
+        }
+    }
+
+    /// The datacenters in order, each once.
+    #[inline]
+    pub fn iter(self) -> impl Iterator<Item = DcId> + 'r {
+        let first = self.first;
+        first.iter().copied().chain(
+            self.then
+                .iter()
+                .copied()
+                .filter(move |d| !first.contains(d)),
+        )
+    }
+}
+
 /// How the resolver uses the datacenters a route returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Routing<'r> {
     /// Failover: the first datacenter in this order whose pool is up answers.
-    Failover(&'r [DcId]),
+    Failover(DcOrder<'r>),
     /// Every up datacenter contributes to the answer.
     Union,
 }

@@ -1,6 +1,6 @@
 //! `route: { order: [...] }`: one failover order for every client.
 
-use super::{RouteKind, RouteMatch, Routed, Routing};
+use super::{DcOrder, RouteKind, RouteMatch, Routed, Routing};
 use crate::gslb::DcId;
 use crate::gslb::resolve::ClientInfo;
 
@@ -23,7 +23,7 @@ impl RouteKind for OrderRoute {
     #[inline]
     fn route(&self, _: &ClientInfo) -> Routed<'_> {
         Routed {
-            routing: Routing::Failover(&self.order),
+            routing: Routing::Failover(DcOrder::only(&self.order)),
             scope: 0,
             matched: RouteMatch::Static,
         }
