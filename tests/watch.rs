@@ -1,5 +1,5 @@
-//! Watched data files: the server notices a networks or members file rewritten (by atomic
-//! rename or in place) and reloads by itself, all or nothing, without losing a query.
+//! Watched data files: the server notices a networks or members file or the GeoIP database
+//! rewritten (by atomic rename or in place) and reloads by itself, all or nothing, without losing a query.
 //!
 //! Every test runs the real server on loopback with its admin API, rewrites real files, and
 //! reads real DNS answers (decoded with hickory-proto) and `/status` / `/metrics`. The
@@ -161,12 +161,17 @@ impl Server {
     /// and `a.txt` (192.0.2.1), and starts the server.
     fn start(debounce: &str, dc: &str) -> Server {
         let (config_text, nets_text, a_text) = (config(debounce), nets(dc), format!("{A}\n"));
-        let mut dir = TempDir::with(&[
+        Server::launch(TempDir::with(&[
             ("dynadns.yaml", config_text.as_str()),
             ("zones/example.com.yaml", ZONE),
             ("nets.txt", nets_text.as_str()),
             ("a.txt", a_text.as_str()),
-        ]);
+        ]))
+    }
+
+    /// Starts the server on `dir/dynadns.yaml` (files already in place) and waits until it
+    /// answers `www` queries.
+    fn launch(mut dir: TempDir) -> Server {
         let log = dir.join("stderr.log");
         let mut failures = String::new();
         for attempt in 1..=3 {
@@ -636,4 +641,260 @@ fn watch_debounce_is_checked() {
             "{value}: {text}"
         );
     }
+}
+
+/// Datacenter `c`'s address (the geo map's default in the GeoIP test below).
+const C: &str = "192.0.2.3";
+
+/// Server file for the GeoIP swap test: database `geo.mmdb`, geo map `g` sending GB to `a`,
+/// SE to `b`, everyone else to `c`.
+fn geoip_config(debounce: &str) -> String {
+    format!(
+        "\
+listen:
+  dns: [\"127.0.0.1:5353\"]
+zones: zones/
+health: {{ state_file: \"\" }}
+server:
+  watch_debounce: {debounce}
+geoip: {{ database: geo.mmdb }}
+datacenters: {{ a: {{}}, b: {{}}, c: {{}} }}
+checks:
+  up: {{ type: always_up }}
+geo_maps:
+  g:
+    default: [c]
+    countries: {{ GB: [a], SE: [b] }}
+resources:
+  www:
+    ttl: 30
+    check: up
+    pools:
+      a: [{A}]
+      b: [{B}]
+      c: [{C}]
+    route: {{ geo: g }}
+"
+    )
+}
+
+/// Copies `src` to `dest` by copying it next to `dest` as `NAME.tmp` and renaming that over.
+fn rename_over(dest: &Path, src: &Path) {
+    let mut tmp = dest.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::copy(src, &tmp).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+    std::fs::rename(&tmp, dest).expect("rename over");
+}
+
+/// A GeoIP database as `/status` and `/metrics` should describe it.
+struct ExpectedDb {
+    database_type: String,
+    build_epoch: u64,
+    networks: Option<u64>,
+}
+
+impl ExpectedDb {
+    fn of(path: &Path, networks: Option<u64>) -> ExpectedDb {
+        let reader = maxminddb::Reader::open_readfile(path)
+            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        let m = reader.metadata();
+        ExpectedDb {
+            database_type: m.database_type.clone(),
+            build_epoch: m.build_epoch,
+            networks,
+        }
+    }
+}
+
+impl Server {
+    /// The `www` answer for a client in `subnet` (ECS; two tries).
+    fn www_for(&self, subnet: &str) -> BTreeSet<IpAddr> {
+        self.try_www(Some(subnet), Duration::from_secs(2))
+            .or_else(|_| self.try_www(Some(subnet), Duration::from_secs(2)))
+            .unwrap_or_else(|e| panic!("query for {subnet} failed: {e}\n{}", self.log_text()))
+    }
+
+    /// Asserts `/status` `geo.database` and the GeoIP metrics describe `want` (and, when
+    /// `want.networks` is unset, that the database has some); returns its `networks`.
+    fn assert_geoip(&self, want: &ExpectedDb) -> u64 {
+        let status = self.status();
+        let db = &status["geo"]["database"];
+        let path = db["path"].as_str().unwrap_or_else(|| panic!("{status}"));
+        assert!(path.ends_with("/geo.mmdb"), "{status}");
+        assert_eq!(db["database_type"], want.database_type.as_str(), "{status}");
+        assert_eq!(
+            db["build_epoch"].as_u64(),
+            Some(want.build_epoch),
+            "{status}"
+        );
+        let networks = db["networks"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{status}"));
+        match want.networks {
+            Some(n) => assert_eq!(networks, n, "{status}"),
+            None => assert!(networks > 0, "{status}"),
+        }
+        assert!(db["places"].as_u64().unwrap_or(0) > 0, "{status}");
+        let metrics = self.get("/metrics");
+        let build: Vec<&str> = metrics
+            .lines()
+            .filter(|l| l.starts_with("dynadns_geoip_build_timestamp_seconds{"))
+            .collect();
+        assert_eq!(
+            build,
+            [format!(
+                "dynadns_geoip_build_timestamp_seconds{{path=\"{path}\",type=\"{}\"}} {}",
+                want.database_type, want.build_epoch
+            )],
+            "{metrics}"
+        );
+        let count: Vec<&str> = metrics
+            .lines()
+            .filter(|l| l.starts_with("dynadns_geoip_networks{"))
+            .collect();
+        assert_eq!(
+            count,
+            [format!(
+                "dynadns_geoip_networks{{path=\"{path}\"}} {networks}"
+            )],
+            "{metrics}"
+        );
+        networks
+    }
+}
+
+/// (f) The GeoIP database is a watched file: a new one renamed over is loaded (routing,
+/// `/status` and metrics follow it); a corrupt one renamed over fails the reload and the
+/// previous database keeps serving; the good one renamed back applies again.
+#[test]
+fn geoip_database_replaced_by_rename_is_swapped_and_a_broken_one_is_refused() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("geoip/demo-city.mmdb");
+    let Some(city) = common::shared_path("geoip/GeoIP2-City-Test.mmdb", "GeoIP City test database")
+    else {
+        return;
+    };
+    let Some(broken) = common::shared_path(
+        "geoip/MaxMind-DB-test-broken-search-tree-24.mmdb",
+        "broken GeoIP test database",
+    ) else {
+        return;
+    };
+    // Clients: SE and GB in the City test database; GB in the demo database only.
+    const SE_CLIENT: &str = "89.160.20.128/25";
+    const GB_CLIENT: &str = "81.2.69.160/27";
+    const DEMO_GB: &str = "198.51.100.0/24";
+    let (a, b, c) = (
+        BTreeSet::from([ip(A)]),
+        BTreeSet::from([ip(B)]),
+        BTreeSet::from([ip(C)]),
+    );
+
+    let demo_networks = {
+        let json: Value = serde_json::from_str(
+            &std::fs::read_to_string(demo.with_extension("json")).expect("demo-city.json"),
+        )
+        .expect("demo-city.json is JSON");
+        json["networks"].as_array().expect("networks").len() as u64
+    };
+    let demo_db = ExpectedDb::of(&demo, Some(demo_networks));
+    assert_eq!(demo_db.build_epoch, 1796083200);
+    assert_eq!(demo_db.database_type, "DynaDNS-Demo-City");
+
+    let cfg = geoip_config("300ms");
+    let dir = TempDir::with(&[
+        ("dynadns.yaml", cfg.as_str()),
+        ("zones/example.com.yaml", ZONE),
+    ]);
+    std::fs::copy(&demo, dir.join("geo.mmdb")).expect("copy the demo database");
+    let server = Server::launch(dir);
+    let db = server.path("geo.mmdb");
+
+    // 1. The demo database: GB (198.51.100.0/24) to a; the City test networks are unknown.
+    server.assert_geoip(&demo_db);
+    assert_eq!(server.www_for(DEMO_GB), a);
+    assert_eq!(server.www_for(SE_CLIENT), c);
+    assert_eq!(server.www_for(GB_CLIENT), c);
+    assert!(server.status()["reload"].is_null());
+
+    // 2. The City test database renamed over: SE to b, GB to a, the demo's networks unknown.
+    let city_db = ExpectedDb::of(&city, None);
+    assert_ne!(city_db.build_epoch, demo_db.build_epoch);
+    let started = Instant::now();
+    rename_over(&db, &city);
+    wait_for("the SE client routed to b", Duration::from_secs(10), || {
+        (server.www_for(SE_CLIENT) == b).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    eprintln!("new GeoIP database serving after {:?}", started.elapsed());
+    let city_networks = server.assert_geoip(&city_db);
+    assert!(
+        city_networks > demo_networks,
+        "{city_networks} networks in the City test database"
+    );
+    let city_db = ExpectedDb {
+        networks: Some(city_networks),
+        ..city_db
+    };
+    assert_eq!(server.www_for(GB_CLIENT), a);
+    assert_eq!(server.www_for(DEMO_GB), c);
+    let status = server.status();
+    assert_eq!(status["reload"]["outcome"], "ok", "{status}");
+    assert_eq!(
+        status["reload"]["trigger"], "file change: geo.mmdb",
+        "{status}"
+    );
+    assert_eq!((server.reloads("ok"), server.reloads("failed")), (1.0, 0.0));
+
+    // 3. A corrupt database renamed over: the reload fails naming the file; the City test
+    // database keeps serving.
+    let started = Instant::now();
+    rename_over(&db, &broken);
+    wait_for("a failed reload", Duration::from_secs(10), || {
+        (server.reloads("failed") >= 1.0).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    eprintln!(
+        "broken GeoIP database refused after {:?}",
+        started.elapsed()
+    );
+    let status = server.status();
+    let reload = &status["reload"];
+    assert_eq!(reload["outcome"], "failed", "{status}");
+    assert_eq!(reload["trigger"], "file change: geo.mmdb", "{status}");
+    let errors = reload["errors"].as_array().expect("errors");
+    assert!(
+        !errors.is_empty()
+            && errors
+                .iter()
+                .all(|e| e.as_str().is_some_and(|e| e.contains("geo.mmdb"))),
+        "errors naming geo.mmdb: {errors:?}"
+    );
+    assert_eq!(server.www_for(SE_CLIENT), b, "the previous database serves");
+    assert_eq!(server.www_for(GB_CLIENT), a, "the previous database serves");
+    assert_eq!(server.www_for(DEMO_GB), c, "the previous database serves");
+    server.assert_geoip(&city_db);
+    assert_eq!((server.reloads("ok"), server.reloads("failed")), (1.0, 1.0));
+
+    // 4. The demo database renamed back: routing, status and metrics return to it.
+    let started = Instant::now();
+    rename_over(&db, &demo);
+    wait_for("the SE client routed to c", Duration::from_secs(10), || {
+        (server.www_for(SE_CLIENT) == c).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    eprintln!(
+        "demo GeoIP database serving again after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.www_for(DEMO_GB), a);
+    assert_eq!(server.www_for(GB_CLIENT), c);
+    server.assert_geoip(&demo_db);
+    let status = server.status();
+    assert_eq!(status["reload"]["outcome"], "ok", "{status}");
+    assert_eq!(
+        status["reload"]["trigger"], "file change: geo.mmdb",
+        "{status}"
+    );
+    assert_eq!((server.reloads("ok"), server.reloads("failed")), (2.0, 1.0));
 }
