@@ -15,7 +15,7 @@ db=$root/../shared/geoip/GeoIP2-City-Test.mmdb
 [[ -f $db ]] || { echo "missing $db" >&2; exit 1; }
 work=$(mktemp -d)
 pid=
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; [[ -n ${KEEP:-} ]] && echo "kept $work" || rm -rf "$work"; }
 trap cleanup EXIT
 mkdir -p "$work/zones"
 
@@ -76,7 +76,7 @@ echo "www.example.com A" > "$work/static.txt"
 echo "geo.example.com A" > "$work/geo.txt"
 echo "fixed.example.com A" > "$work/fixed.txt"
 # ECS options (RFC 7871 wire form, hex): family 1, source /24, scope 0, address bytes.
-ecs_se=8:0001180059a014   # 89.160.20.0/24: database says SE
+ecs_se=8:0001190059a01480 # 89.160.20.128/25: database says SE (Linköping)
 ecs_op=8:00011800c63364   # 198.51.100.0/24: operator prefix
 
 "$bin" check -c "$work/dynadns.yaml" >/dev/null
@@ -88,8 +88,8 @@ for _ in $(seq 1 300); do
     sleep 0.5
 done
 # The scenarios' answers, as a shape check.
-dig +short +subnet=89.160.20.0/24 @127.0.0.1 -p "$PORT" geo.example.com A | sort | tr '\n' ' '
-echo "<- geo with ECS 89.160.20.0/24 (SE: c first)"
+dig +short +subnet=89.160.20.128/25 @127.0.0.1 -p "$PORT" geo.example.com A | sort | tr '\n' ' '
+echo "<- geo with ECS 89.160.20.128/25 (SE: c first)"
 dig +short +subnet=198.51.100.0/24 @127.0.0.1 -p "$PORT" geo.example.com A | sort | tr '\n' ' '
 echo "<- geo with ECS 198.51.100.0/24 (operator prefix: b)"
 

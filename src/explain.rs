@@ -378,7 +378,9 @@ fn explain_geo(
         "geoip:    {} ({}, built {}, {} networks)",
         db.info.path.display(),
         db.info.database_type,
-        db.info.build_epoch,
+        crate::server::rfc3339(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(db.info.build_epoch)
+        ),
         db.info.networks
     );
     let Some((net, len, place)) = db.lookup(addr) else {
