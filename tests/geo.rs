@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use common::{QueryBuilder, TempDir, TestServer};
 use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::rr::{RData, RecordType};
 
 /// The City test database, or `None` (test skipped) without the shared checkout.
@@ -116,20 +116,7 @@ fn start(db: &Path) -> TestServer {
 
 /// An A query with EDNS carrying client subnet `subnet` (`ADDR/LEN`).
 fn ecs_q(name: &str, subnet: &str) -> Message {
-    let (addr, len) = subnet.split_once('/').expect("ADDR/LEN");
-    let mut m = QueryBuilder::new(name, RecordType::A)
-        .edns(1232, false)
-        .build();
-    m.edns
-        .as_mut()
-        .expect("EDNS set by the builder")
-        .options_mut()
-        .insert(EdnsOption::Subnet(ClientSubnet::new(
-            addr.parse().unwrap(),
-            len.parse().unwrap(),
-            0,
-        )));
-    m
+    QueryBuilder::new(name, RecordType::A).ecs(subnet).build()
 }
 
 fn addrs(m: &Message) -> Vec<String> {

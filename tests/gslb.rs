@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::{QueryBuilder, TempDir, TestServer, Transport};
 use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::rr::{RData, RecordType};
 
 // ------------------------------------------------------------------------------------------
@@ -95,18 +95,7 @@ fn q(name: &str, rtype: RecordType) -> Message {
 
 /// A query with EDNS (payload 1232) carrying a client subnet option `subnet` (`ADDR/LEN`).
 fn ecs_q(name: &str, rtype: RecordType, subnet: &str) -> Message {
-    let (addr, len) = subnet.split_once('/').expect("ADDR/LEN");
-    let mut m = QueryBuilder::new(name, rtype).edns(1232, false).build();
-    m.edns
-        .as_mut()
-        .expect("EDNS set by the builder")
-        .options_mut()
-        .insert(EdnsOption::Subnet(ClientSubnet::new(
-            addr.parse().unwrap(),
-            len.parse().unwrap(),
-            0,
-        )));
-    m
+    QueryBuilder::new(name, rtype).ecs(subnet).build()
 }
 
 /// The A and AAAA addresses of the answer section, in order.

@@ -436,23 +436,7 @@ impl Drop for Server {
     }
 }
 
-/// Polls `f` every 10 ms until it returns `Some`, or fails after `within`.
-fn wait_for<T>(
-    what: &str,
-    within: Duration,
-    mut f: impl FnMut() -> Option<T>,
-) -> Result<T, String> {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return Ok(v);
-        }
-        if start.elapsed() > within {
-            return Err(format!("timed out after {within:?} waiting for {what}"));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use common::wait_for;
 
 // ------------------------------------------------------------------------------------------
 // Admin API client (HTTP/1.1, std only)

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use common::{QueryBuilder, TempDir};
 use hickory_proto::op::Message;
-use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsOption};
 use hickory_proto::rr::{RData, RecordType};
 use serde_json::Value;
 
@@ -92,22 +91,12 @@ fn free_port() -> SocketAddr {
 
 /// A `www.example.com. A` query carrying `subnet` as EDNS client subnet (or none).
 fn www_query(subnet: Option<&str>) -> Message {
-    let mut m = QueryBuilder::new("www.example.com.", RecordType::A)
-        .edns(1232, false)
-        .build();
-    if let Some(subnet) = subnet {
-        let (addr, len) = subnet.split_once('/').expect("ADDR/LEN");
-        m.edns
-            .as_mut()
-            .expect("EDNS set by the builder")
-            .options_mut()
-            .insert(EdnsOption::Subnet(ClientSubnet::new(
-                addr.parse().unwrap(),
-                len.parse().unwrap(),
-                0,
-            )));
+    let q = QueryBuilder::new("www.example.com.", RecordType::A).edns(1232, false);
+    match subnet {
+        Some(s) => q.ecs(s),
+        None => q,
     }
-    m
+    .build()
 }
 
 fn addrs(m: &Message) -> BTreeSet<IpAddr> {
@@ -128,23 +117,7 @@ fn replace(path: &Path, text: &str) {
     std::fs::rename(&tmp, path).expect("rename over");
 }
 
-/// Polls `f` every 10 ms until it returns `Some`, or fails after `within`.
-fn wait_for<T>(
-    what: &str,
-    within: Duration,
-    mut f: impl FnMut() -> Option<T>,
-) -> Result<T, String> {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return Ok(v);
-        }
-        if start.elapsed() > within {
-            return Err(format!("timed out after {within:?} waiting for {what}"));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use common::wait_for;
 
 /// A running `dynadns serve` with its admin API. Dropping it kills the process (while
 /// panicking, its log is printed first).

@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, Message, Query};
+use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsOption};
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 
 /// How long one query waits for its answer (per attempt).
@@ -428,6 +429,8 @@ pub struct QueryBuilder {
     recursion_desired: bool,
     /// `(udp payload size, DO bit)` of the OPT record, if any.
     edns: Option<(u16, bool)>,
+    /// EDNS Client Subnet `(address, source prefix length)`, if any.
+    ecs: Option<(std::net::IpAddr, u8)>,
 }
 
 impl QueryBuilder {
@@ -439,6 +442,7 @@ impl QueryBuilder {
             class: DNSClass::IN,
             recursion_desired: false,
             edns: None,
+            ecs: None,
         }
     }
 
@@ -460,6 +464,18 @@ impl QueryBuilder {
         self
     }
 
+    /// Adds an EDNS Client Subnet option for `subnet` (`ADDR/LEN`, scope 0); adds EDNS with
+    /// a 1232-byte payload if none was set.
+    pub fn ecs(mut self, subnet: &str) -> Self {
+        let (addr, len) = subnet.split_once('/').expect("ADDR/LEN");
+        self.ecs = Some((
+            addr.parse().expect("ECS address"),
+            len.parse().expect("ECS prefix length"),
+        ));
+        self.edns.get_or_insert((1232, false));
+        self
+    }
+
     /// Builds the message (random ID).
     pub fn build(&self) -> Message {
         let mut name = Name::from_ascii(&self.name)
@@ -474,6 +490,10 @@ impl QueryBuilder {
             let mut edns = Edns::new();
             edns.set_max_payload(payload);
             edns.set_dnssec_ok(dnssec_ok);
+            if let Some((addr, len)) = self.ecs {
+                edns.options_mut()
+                    .insert(EdnsOption::Subnet(ClientSubnet::new(addr, len, 0)));
+            }
             message.set_edns(edns);
         }
         message
@@ -744,4 +764,22 @@ fn tcp_exchange(
         return Ok(None);
     }
     Ok(Some(reply))
+}
+
+/// Polls `f` every 10 ms until it returns `Some`, or fails after `within` (saying `what`).
+pub fn wait_for<T>(
+    what: &str,
+    within: Duration,
+    mut f: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return Ok(v);
+        }
+        if start.elapsed() > within {
+            return Err(format!("timed out after {within:?} waiting for {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
