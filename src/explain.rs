@@ -402,8 +402,10 @@ fn explain_geo(
     if map.nearest
         && let Some(from) = place.location
     {
-        let ranked = crate::gslb::route::geo::nearest_order(from, &map.default, &gslb.datacenters);
-        let parts: Vec<String> = ranked
+        let ranked =
+            crate::gslb::route::geo::Nearest::new(&map.default, &gslb.datacenters).rank(from);
+        let rest = map.default.len() - ranked.len();
+        let mut parts: Vec<String> = ranked
             .iter()
             .map(|&d| {
                 let dc = &gslb.datacenters[d as usize];
@@ -417,6 +419,9 @@ fn explain_geo(
                 }
             })
             .collect();
+        if rest > 0 {
+            parts.push(format!("then {rest} more in default order"));
+        }
         let _ = writeln!(
             out,
             "nearest:  {} (used when no subdivision, country or continent entry matches)",
