@@ -152,6 +152,18 @@ impl GeoDb {
         db.v6.sort_unstable_by_key(|r| (r.0, r.1));
         db.info.networks = db.v4.len() + db.v6.len();
         db.info.places = db.places.len();
+        // A database of another schema (ASN, ISP, IPinfo's own) decodes as a City record with
+        // every field empty: without this check every client would silently get `default`.
+        let usable =
+            |p: &Place| p.country.is_some() || p.continent.is_some() || p.location.is_some();
+        if !db.places.iter().any(usable) {
+            return Err(DbError(format!(
+                "it has no country, continent or location data ({} networks, database type '{}'): \
+                 dynadns reads the GeoIP2 City/Country schema (country.iso_code, continent.code, \
+                 subdivisions[].iso_code, location)",
+                db.info.networks, db.info.database_type
+            )));
+        }
         Ok(db)
     }
 
@@ -234,11 +246,16 @@ mod tests {
             .join("../shared/geoip")
             .join(name);
         if p.exists() {
-            Some(p)
-        } else {
-            eprintln!("skipped: {} not found (shared test data)", p.display());
-            None
+            return Some(p);
         }
+        // As in tests/common: CI (DYNADNS_REQUIRE_CONFORMANCE=1) fails instead of skipping.
+        assert!(
+            std::env::var_os("DYNADNS_REQUIRE_CONFORMANCE").is_none(),
+            "{} is missing (expected the shared checkout next to the repository)",
+            p.display()
+        );
+        eprintln!("SKIPPED: {} not found (shared test data)", p.display());
+        None
     }
 
     fn at<'a>(db: &'a GeoDb, a: &str) -> (String, &'a Place) {
@@ -296,6 +313,16 @@ mod tests {
         let (_, p) = at(&db, "81.2.69.160");
         assert_eq!(p.country.as_deref(), Some("GB"));
         assert!(p.city.is_none());
+    }
+
+    #[test]
+    fn a_database_without_geo_fields_is_an_error() {
+        let Some(path) = shared("GeoLite2-ASN-Test.mmdb") else {
+            return;
+        };
+        let e = GeoDb::open(&path).unwrap_err().0;
+        assert!(e.contains("no country, continent or location data"), "{e}");
+        assert!(e.contains("GeoLite2-ASN"), "{e}");
     }
 
     #[test]
