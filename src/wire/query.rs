@@ -353,6 +353,30 @@ mod tests {
         assert!(matches!(parse(&m), Parsed::FormErr(_)));
     }
 
+    /// RFC 7871 §7.1.1: an unknown family, a source prefix longer than the family, or an
+    /// address field longer or shorter than the prefix needs is FORMERR; the valid neighbours
+    /// of each case parse.
+    #[test]
+    fn malformed_ecs_options_are_formerr() {
+        let cases: [(&[u8], bool); 8] = [
+            (&[0, 3, 24, 0, 198, 51, 100], false),    // family 3
+            (&[0, 1, 33, 0, 1, 2, 3, 4, 5], false),   // IPv4 /33
+            (&[0, 2, 129, 0], false),                 // IPv6 /129 (and no address)
+            (&[0, 1, 24, 0, 198, 51, 100, 0], false), // one address byte too many
+            (&[0, 1, 24, 0, 198, 51], false),         // one too few
+            (&[0, 1, 24], false),                     // shorter than the fixed part
+            (&[0, 1, 32, 0, 198, 51, 100, 7], true),  // IPv4 /32
+            (&[0, 2, 0, 0], true),                    // IPv6 /0
+        ];
+        for (body, ok) in cases {
+            let mut opt = vec![0, 8, 0, body.len() as u8];
+            opt.extend_from_slice(body);
+            let m = query(b"\x00", 1, &opt_rr(4096, 0, &opt), 1);
+            let formerr = matches!(parse(&m), Parsed::FormErr(_));
+            assert_eq!(formerr, !ok, "{body:?}");
+        }
+    }
+
     #[test]
     fn two_opts_formerr_and_badvers() {
         let mut extra = opt_rr(1232, 0, &[]);
