@@ -1111,14 +1111,12 @@ mod tests {
         assert!(text.contains("spb: 2/2 members up"), "{text}");
     }
 
-    #[test]
-    fn geo_default_scope_excludes_a_partner_prefix_inside_the_client_network() {
+    /// Two datacenters routed by a geo map whose one operator network, 198.51.100.0/24,
+    /// prefers spb (with `only` as given); everyone else gets the default [msk, spb].
+    fn partner_map(only: bool) -> Gslb {
         let mut g = two_dcs();
         let mut networks = crate::geo::PrefixMap::default();
-        let partner = crate::gslb::GeoOrder {
-            dcs: vec![1],
-            only: true,
-        };
+        let partner = crate::gslb::GeoOrder { dcs: vec![1], only };
         networks.insert("198.51.100.0".parse().unwrap(), 24, partner);
         g.geo_maps.push(crate::gslb::GeoMap {
             name: "world".into(),
@@ -1127,6 +1125,12 @@ mod tests {
             ..Default::default()
         });
         g.resources[0].route = Route::Geo(0);
+        g
+    }
+
+    #[test]
+    fn geo_default_scope_excludes_a_partner_prefix_inside_the_client_network() {
+        let g = partner_map(true);
         let r = resolver(&g, &[], &Overrides::default());
         let ecs = |a: &str, l: u8| ClientInfo {
             addr: a.parse().unwrap(),
@@ -1158,20 +1162,7 @@ mod tests {
 
     #[test]
     fn use_ecs_false_routes_by_the_source_with_scope_zero() {
-        let mut g = two_dcs();
-        let mut networks = crate::geo::PrefixMap::default();
-        let partner = crate::gslb::GeoOrder {
-            dcs: vec![1],
-            only: false,
-        };
-        networks.insert("198.51.100.0".parse().unwrap(), 24, partner);
-        g.geo_maps.push(crate::gslb::GeoMap {
-            name: "world".into(),
-            default: vec![0, 1],
-            networks,
-            ..Default::default()
-        });
-        g.resources[0].route = Route::Geo(0);
+        let mut g = partner_map(false);
         let ecs = ClientInfo {
             addr: "198.51.100.9".parse().unwrap(),
             ecs_source: Some(24),
