@@ -44,14 +44,8 @@ fn partner_dump() -> Vec<u8> {
     ])
 }
 
-const ZONE: &str = "\
-zone: example.com
-soa: { primary: ns1, contact: hostmaster, serial: 1 }
-records:
-  \"@\": { NS: [ns1] }
-  ns1: { A: 192.0.2.53 }
-  www: { DYNA: www }
-";
+/// The zone: `www` is the resource `www`.
+const ZONE: &str = common::WWW_ZONE;
 
 /// A server file whose map `world` has the `bgp` entries `bgp` (YAML, indented by six; none
 /// when empty).
@@ -242,14 +236,19 @@ fn partner_prefixes_route_to_the_partner() {
         (addrs, scope)
     };
     // The reload is asynchronous: wait (bounded) for the partner answer.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while first(&ask("198.51.100.7/32")).0 != ["10.0.3.1"] && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(
-        first(&ask("198.51.100.7/32")),
-        (vec!["10.0.3.1".to_string()], Some(24))
-    );
+    let partner = (vec!["10.0.3.1".to_string()], Some(24));
+    let mut last = None;
+    common::wait_for(
+        "the partner answer after the reload",
+        std::time::Duration::from_secs(5),
+        || {
+            let got = first(&ask("198.51.100.7/32"));
+            let done = got == partner;
+            last = Some(got);
+            done.then_some(())
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}: last {last:?}\n{}", server.stderr_text()));
     assert_eq!(
         first(&ask("203.0.113.9/32")),
         (vec!["10.0.3.1".to_string()], Some(25))

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::QueryBuilder;
+use common::{QueryBuilder, free_loopback_port, http, metric, wait_for};
 use hickory_proto::op::Message;
 use hickory_proto::rr::{RData, RecordType};
 use serde_json::Value;
@@ -67,15 +67,8 @@ const FAILOVER: &str = "  www:
     route: { order: [msk, spb] }
 ";
 
-const ZONE: &str = "\
-zone: example.com
-ttl: 3600
-soa: { primary: ns1, contact: hostmaster, serial: 1, negative_ttl: 300 }
-records:
-  \"@\": { NS: [ns1] }
-  ns1: { A: 192.0.2.53 }
-  www: { DYNA: www }
-";
+/// The zone: `www` is the resource `www`.
+const ZONE: &str = common::WWW_ZONE;
 
 fn ip(a: Ipv4Addr) -> IpAddr {
     IpAddr::V4(a)
@@ -133,18 +126,6 @@ struct Server {
     log: PathBuf,
 }
 
-/// A loopback port free for TCP and UDP right now.
-fn free_port() -> SocketAddr {
-    for _ in 0..100 {
-        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind TCP 127.0.0.1:0");
-        let addr = tcp.local_addr().expect("local addr");
-        if UdpSocket::bind(addr).is_ok() {
-            return addr;
-        }
-    }
-    panic!("no loopback port free for TCP and UDP");
-}
-
 /// Whether a UDP query for `example.com. SOA` sent to `addr` is answered within `wait`.
 fn soa_answered(addr: SocketAddr, wait: Duration) -> bool {
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
@@ -184,8 +165,8 @@ impl Server {
         let log = dir.path().join(format!("stderr-{run}.log"));
         let mut failures = String::new();
         for attempt in 1..=3 {
-            let dns = free_port();
-            let admin = free_port();
+            let dns = free_loopback_port();
+            let admin = free_loopback_port();
             let stderr = std::fs::File::create(&log).expect("create log");
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_dynadns"));
             cmd.arg("serve").arg("-c").arg(dir.config_path());
@@ -434,74 +415,6 @@ impl Drop for Server {
             );
         }
     }
-}
-
-use common::wait_for;
-
-// ------------------------------------------------------------------------------------------
-// Admin API client (HTTP/1.1, std only)
-// ------------------------------------------------------------------------------------------
-
-/// One request with `Connection: close`; returns the status code and the (de-chunked) body.
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-    token: Option<&str>,
-) -> (u16, String) {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
-        .unwrap_or_else(|e| panic!("connect admin {addr}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let body = body.unwrap_or("");
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n{auth}\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("write request");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read response");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response head: {text:?}"));
-    let code = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line: {head:?}"));
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    (code, body)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// The value of the metric line that starts with `prefix` (name and labels), if any.
-fn metric(text: &str, prefix: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1041,16 +954,26 @@ fn reload_keeps_states_and_stops_probing_removed_targets() {
     let without = "  www:\n    ttl: 30\n    check: c\n    pools:\n      spb: [127.0.0.2]\n";
     dir.write_config(&config(&check, without, ""));
     server.reload(2);
-    // A probe in flight at the reload may still land; after that, nothing.
-    std::thread::sleep(Duration::from_millis(200));
-    let before = msk.accepts();
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(
-        msk.accepts(),
-        before,
-        "the removed target is still probed\n{}",
-        server.log_text()
-    );
+    // A probe in flight at the reload may still land; after that, nothing: wait (bounded)
+    // for 500 ms without a connection, which a target probed every 200 ms never gives.
+    let mut last = (msk.accepts(), Instant::now());
+    wait_for(
+        "500 ms without a probe of the removed target",
+        Duration::from_secs(5),
+        || {
+            let now = msk.accepts();
+            if now != last.0 {
+                last = (now, Instant::now());
+            }
+            (last.1.elapsed() >= Duration::from_millis(500)).then_some(())
+        },
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}: the removed target is still probed\n{}",
+            server.log_text()
+        )
+    });
     let status = server.status();
     assert!(
         status["targets"]
@@ -1083,6 +1006,8 @@ fn one_probe_per_target_shared_by_resources() {
 
     let start = msk.accepts();
     let began = Instant::now();
+    // A deliberate measuring window: the probe rate is what is tested (too many probes is
+    // the failure), so the whole window is watched.
     std::thread::sleep(Duration::from_secs(2));
     let n = msk.accepts() - start;
     let elapsed = began.elapsed();
@@ -1397,6 +1322,8 @@ fn resetting_and_endless_targets_do_not_disturb_the_rest() {
     };
     let before = ok_count(&server);
     let good_before = good.accepts();
+    // A deliberate measuring window: the healthy member's probe rate (neither too low nor
+    // too high) is what is tested.
     std::thread::sleep(Duration::from_millis(1500));
     let probes = ok_count(&server) - before;
     assert!(
@@ -1489,7 +1416,7 @@ fn reload_names_settings_that_need_a_restart() {
     let (dns2, dns3) = (hold2.local_addr().unwrap(), hold3.local_addr().unwrap());
     let log_at_start = server.log_text();
     let listeners_at_start = listener_lines(&log_at_start);
-    let admin2 = free_port();
+    let admin2 = free_loopback_port();
     dir.write_config(&file(&format!("\"{dns2}\", \"{dns3}\""), admin2, 2, 45));
     server.reload(1);
     let r = wait_reload_outcome(&server, "ok");

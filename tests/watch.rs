@@ -8,15 +8,15 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{QueryBuilder, TempDir};
+use common::{QueryBuilder, TempDir, free_loopback_port, wait_for};
 use hickory_proto::op::Message;
 use hickory_proto::rr::{RData, RecordType};
 use serde_json::Value;
@@ -28,9 +28,9 @@ const B: &str = "198.51.100.1";
 /// The client network the networks file routes.
 const CLIENT: &str = "203.0.113.0/24";
 
-/// Server file: geo map `m` (default a, b) with `nets.txt`, resource `www` whose pool `a`
-/// comes from `a.txt`, both members always up.
-fn config(debounce: &str) -> String {
+/// The start every server file here shares: zones, no state file, watcher debounce
+/// `debounce` (on line 6, where `dynadns check` reports a bad one).
+fn config_head(debounce: &str) -> String {
     format!(
         "\
 listen:
@@ -39,6 +39,15 @@ zones: zones/
 health: {{ state_file: \"\" }}
 server:
   watch_debounce: {debounce}
+"
+    )
+}
+
+/// Server file: geo map `m` (default a, b) with `nets.txt`, resource `www` whose pool `a`
+/// comes from `a.txt`, both members always up.
+fn config(debounce: &str) -> String {
+    format!(
+        "{}\
 datacenters: {{ a: {{}}, b: {{}} }}
 checks:
   up: {{ type: always_up }}
@@ -54,19 +63,13 @@ resources:
       a: {{ members_file: a.txt }}
       b: [{B}]
     route: {{ geo: m }}
-"
+",
+        config_head(debounce)
     )
 }
 
-const ZONE: &str = "\
-zone: example.com
-ttl: 3600
-soa: { primary: ns1, contact: hostmaster, serial: 1, negative_ttl: 300 }
-records:
-  \"@\": { NS: [ns1] }
-  ns1: { A: 192.0.2.53 }
-  www: { DYNA: www }
-";
+/// The zone: `www` is the resource `www`.
+const ZONE: &str = common::WWW_ZONE;
 
 /// A networks file sending [`CLIENT`] to `dc` first.
 fn nets(dc: &str) -> String {
@@ -75,18 +78,6 @@ fn nets(dc: &str) -> String {
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
-}
-
-/// A loopback port free for TCP and UDP right now.
-fn free_port() -> SocketAddr {
-    for _ in 0..100 {
-        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind TCP 127.0.0.1:0");
-        let addr = tcp.local_addr().expect("local addr");
-        if UdpSocket::bind(addr).is_ok() {
-            return addr;
-        }
-    }
-    panic!("no loopback port free for TCP and UDP");
 }
 
 /// A `www.example.com. A` query carrying `subnet` as EDNS client subnet (or none).
@@ -117,7 +108,17 @@ fn replace(path: &Path, text: &str) {
     std::fs::rename(&tmp, path).expect("rename over");
 }
 
-use common::wait_for;
+/// A fresh directory with the server file (debounce `debounce`), the zone, `nets.txt`
+/// (CLIENT → `dc`) and `a.txt` (192.0.2.1).
+fn files(debounce: &str, dc: &str) -> TempDir {
+    let (config_text, nets_text, a_text) = (config(debounce), nets(dc), format!("{A}\n"));
+    TempDir::with(&[
+        ("dynadns.yaml", config_text.as_str()),
+        ("zones/example.com.yaml", ZONE),
+        ("nets.txt", nets_text.as_str()),
+        ("a.txt", a_text.as_str()),
+    ])
+}
 
 /// A running `dynadns serve` with its admin API. Dropping it kills the process (while
 /// panicking, its log is printed first).
@@ -130,16 +131,9 @@ struct Server {
 }
 
 impl Server {
-    /// Writes the server file (debounce `debounce`), the zone, `nets.txt` (CLIENT → `dc`)
-    /// and `a.txt` (192.0.2.1), and starts the server.
+    /// Starts the server on [`files`]`(debounce, dc)`.
     fn start(debounce: &str, dc: &str) -> Server {
-        let (config_text, nets_text, a_text) = (config(debounce), nets(dc), format!("{A}\n"));
-        Server::launch(TempDir::with(&[
-            ("dynadns.yaml", config_text.as_str()),
-            ("zones/example.com.yaml", ZONE),
-            ("nets.txt", nets_text.as_str()),
-            ("a.txt", a_text.as_str()),
-        ]))
+        Server::launch(files(debounce, dc))
     }
 
     /// Starts the server on `dir/dynadns.yaml` (files already in place) and waits until it
@@ -148,8 +142,8 @@ impl Server {
         let log = dir.join("stderr.log");
         let mut failures = String::new();
         for attempt in 1..=3 {
-            let dns = free_port();
-            let admin = free_port();
+            let dns = free_loopback_port();
+            let admin = free_loopback_port();
             let child = Command::new(env!("CARGO_BIN_EXE_dynadns"))
                 .arg("serve")
                 .arg("-c")
@@ -219,9 +213,7 @@ impl Server {
 
     /// The `www` answer for the routed client network (two tries).
     fn routed(&self) -> BTreeSet<IpAddr> {
-        self.try_www(Some(CLIENT), Duration::from_secs(2))
-            .or_else(|_| self.try_www(Some(CLIENT), Duration::from_secs(2)))
-            .unwrap_or_else(|e| panic!("query failed: {e}\n{}", self.log_text()))
+        self.www_for(CLIENT)
     }
 
     /// Waits until the routed client gets `want`; returns how long it took.
@@ -235,29 +227,11 @@ impl Server {
         start.elapsed()
     }
 
+    /// The body of `GET path` from the admin API, which must answer 200.
     fn get(&self, path: &str) -> String {
-        let mut s = TcpStream::connect_timeout(&self.admin, Duration::from_secs(2))
-            .unwrap_or_else(|e| panic!("connect admin {}: {e}", self.admin));
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.admin
-        )
-        .expect("write request");
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).expect("read response");
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").expect("response head");
-        assert!(head.contains(" 200 "), "GET {path}: {head}");
-        if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(body)
-        } else {
-            body.to_string()
-        }
+        let (code, body) = common::http_get(self.admin, path);
+        assert_eq!(code, 200, "GET {path}: {body}");
+        body
     }
 
     fn status(&self) -> Value {
@@ -266,18 +240,37 @@ impl Server {
 
     /// The value of the metric line `line_start` (name and labels), 0 when absent.
     fn metric(&self, line_start: &str) -> f64 {
-        self.get("/metrics")
-            .lines()
-            .find(|l| l.starts_with(line_start))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
+        common::metric(&self.get("/metrics"), line_start).unwrap_or(0.0)
     }
 
     fn reloads(&self, outcome: &str) -> f64 {
         self.metric(&format!(
             "dynadns_reloads_total{{trigger=\"file\",outcome=\"{outcome}\"}}"
         ))
+    }
+
+    /// Polls `f` until it returns `Some` (at most 10 s; the failure shows the log).
+    fn wait_until(&self, what: &str, f: impl FnMut() -> Option<()>) {
+        wait_for(what, Duration::from_secs(10), f)
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.log_text()));
+    }
+
+    /// Asserts that the file-triggered reload counts `(ok, failed)` stay `want` for all of
+    /// `window`, looking every 50 ms. This checks that something does *not* happen, so the
+    /// whole window is deliberate: it must span several looks of the watcher (every
+    /// `debounce / 2`, at least 100 ms).
+    fn assert_reloads_stay(&self, want: (f64, f64), window: Duration, what: &str) {
+        let until = Instant::now() + window;
+        let mut looks = 0;
+        loop {
+            let got = (self.reloads("ok"), self.reloads("failed"));
+            looks += 1;
+            assert_eq!(got, want, "{what} (look #{looks})\n{}", self.log_text());
+            if Instant::now() >= until {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -289,19 +282,6 @@ impl Drop for Server {
             eprintln!("--- server log ---\n{}", self.log_text());
         }
     }
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 /// (a) A networks file replaced by atomic rename moves its clients within a few seconds;
@@ -392,10 +372,9 @@ fn bad_networks_file_keeps_the_old_map_until_fixed() {
         &server.path("nets.txt"),
         &format!("{CLIENT} b\n198.51.100.0/33 b\n"),
     );
-    wait_for("a failed reload", Duration::from_secs(10), || {
+    server.wait_until("a failed reload", || {
         (server.reloads("failed") >= 1.0).then_some(())
-    })
-    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    });
     assert_eq!(
         server.routed(),
         BTreeSet::from([ip(A)]),
@@ -412,10 +391,13 @@ fn bad_networks_file_keeps_the_old_map_until_fixed() {
             .any(|e| e.as_str().unwrap().contains("nets.txt:2:")),
         "an error at nets.txt line 2: {errors:?}"
     );
-    // No retry every poll: the count stays while the file does not change.
-    std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(server.reloads("failed"), 1.0, "{}", server.log_text());
-    assert_eq!(server.reloads("ok"), 0.0);
+    // No retry every poll: the counts stay while the file does not change (1.5 s is about
+    // ten looks of the watcher at a 300 ms debounce).
+    server.assert_reloads_stay(
+        (0.0, 1.0),
+        Duration::from_millis(1500),
+        "a failed reload retried while the file did not change",
+    );
 
     replace(&server.path("nets.txt"), &nets("b"));
     server.wait_routed(B, Duration::from_secs(10));
@@ -482,10 +464,9 @@ fn no_query_lost_across_a_swap() {
         })
     };
     // Swap once the client is well under way.
-    wait_for("client started", Duration::from_secs(10), || {
+    server.wait_until("client started", || {
         (sent.load(Ordering::Relaxed) >= 200).then_some(())
-    })
-    .unwrap();
+    });
     let swapped = Instant::now();
     replace(&server.path("nets.txt"), &nets("b"));
     let (answered, lost, a, b, first_b) = client.join().expect("client thread");
@@ -527,6 +508,8 @@ fn file_written_in_place_is_read_only_complete() {
         .unwrap();
     f.write_all(first.as_bytes()).unwrap();
     f.sync_data().unwrap();
+    // A deliberate pause, part of what is tested: the watcher (looking every 500 ms at a 1 s
+    // debounce) may see the half file, but the pause is shorter than the debounce.
     std::thread::sleep(Duration::from_millis(400));
     f.write_all(second.as_bytes()).unwrap();
     drop(f);
@@ -547,10 +530,7 @@ fn members_file_change_takes_effect() {
     assert_eq!(default(), BTreeSet::from([ip(A)]));
     replace(&server.path("a.txt"), "192.0.2.2\n");
     let want = BTreeSet::from([ip("192.0.2.2")]);
-    wait_for("the new member", Duration::from_secs(10), || {
-        (default() == want).then_some(())
-    })
-    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    server.wait_until("the new member", || (default() == want).then_some(()));
     assert_eq!(server.status()["reload"]["trigger"], "file change: a.txt");
 }
 
@@ -566,10 +546,9 @@ fn sighup_reload_replaces_the_watch_list() {
         .status()
         .unwrap();
     assert!(status.success());
-    wait_for("the SIGHUP reload", Duration::from_secs(10), || {
+    server.wait_until("the SIGHUP reload", || {
         (server.status()["reload"]["trigger"] == "signal").then_some(())
-    })
-    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    });
     let status = server.status();
     assert_eq!(status["reload"]["outcome"], "ok", "{status}");
     let sources = status["sources"].as_array().unwrap();
@@ -579,21 +558,29 @@ fn sighup_reload_replaces_the_watch_list() {
         server.metric("dynadns_reloads_total{trigger=\"signal\",outcome=\"ok\"}"),
         1.0
     );
-    // nets.txt changing now triggers nothing.
-    replace(&server.path("nets.txt"), &nets("b"));
-    std::thread::sleep(Duration::from_millis(1500));
+    // nets.txt changing now triggers nothing. Rather than waiting a while for nothing, a
+    // watched file changed right after it is the barrier: a watcher still looking at
+    // nets.txt would name it in this reload's trigger (both changed within one debounce)
+    // or have reloaded for it first.
     assert_eq!(server.reloads("ok") + server.reloads("failed"), 0.0);
+    replace(&server.path("nets.txt"), &nets("b"));
+    replace(&server.path("a.txt"), "192.0.2.2\n");
+    server.wait_until("the reload for a.txt", || {
+        (server.reloads("ok") + server.reloads("failed") > 0.0).then_some(())
+    });
+    let status = server.status();
+    assert_eq!(
+        status["reload"]["trigger"], "file change: a.txt",
+        "{status}"
+    );
+    assert_eq!(status["reload"]["outcome"], "ok", "{status}");
+    assert_eq!((server.reloads("ok"), server.reloads("failed")), (1.0, 0.0));
 }
 
 /// `server.watch_debounce` is a duration up to an hour; `dynadns check` says so at the key.
 #[test]
 fn watch_debounce_is_checked() {
-    let ok = TempDir::with(&[
-        ("dynadns.yaml", config("0s").as_str()),
-        ("zones/example.com.yaml", ZONE),
-        ("nets.txt", nets("a").as_str()),
-        ("a.txt", "192.0.2.1\n"),
-    ]);
+    let ok = files("0s", "a");
     let out = common::run_dynadns(ok.path(), &["check", "-c", "dynadns.yaml"]);
     assert!(
         out.status.success(),
@@ -623,13 +610,7 @@ const C: &str = "192.0.2.3";
 /// SE to `b`, everyone else to `c`.
 fn geoip_config(debounce: &str) -> String {
     format!(
-        "\
-listen:
-  dns: [\"127.0.0.1:5353\"]
-zones: zones/
-health: {{ state_file: \"\" }}
-server:
-  watch_debounce: {debounce}
+        "{}\
 geoip: {{ database: geo.mmdb }}
 datacenters: {{ a: {{}}, b: {{}}, c: {{}} }}
 checks:
@@ -647,7 +628,8 @@ resources:
       b: [{B}]
       c: [{C}]
     route: {{ geo: g }}
-"
+",
+        config_head(debounce)
     )
 }
 
@@ -795,10 +777,9 @@ fn geoip_database_replaced_by_rename_is_swapped_and_a_broken_one_is_refused() {
     assert_ne!(city_db.build_epoch, demo_db.build_epoch);
     let started = Instant::now();
     rename_over(&db, &city);
-    wait_for("the SE client routed to b", Duration::from_secs(10), || {
+    server.wait_until("the SE client routed to b", || {
         (server.www_for(SE_CLIENT) == b).then_some(())
-    })
-    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    });
     eprintln!("new GeoIP database serving after {:?}", started.elapsed());
     let city_networks = server.assert_geoip(&city_db);
     assert!(
@@ -823,10 +804,9 @@ fn geoip_database_replaced_by_rename_is_swapped_and_a_broken_one_is_refused() {
     // database keeps serving.
     let started = Instant::now();
     rename_over(&db, &broken);
-    wait_for("a failed reload", Duration::from_secs(10), || {
+    server.wait_until("a failed reload", || {
         (server.reloads("failed") >= 1.0).then_some(())
-    })
-    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    });
     eprintln!(
         "broken GeoIP database refused after {:?}",
         started.elapsed()
@@ -852,10 +832,9 @@ fn geoip_database_replaced_by_rename_is_swapped_and_a_broken_one_is_refused() {
     // 4. The demo database renamed back: routing, status and metrics return to it.
     let started = Instant::now();
     rename_over(&db, &demo);
-    wait_for("the SE client routed to c", Duration::from_secs(10), || {
+    server.wait_until("the SE client routed to c", || {
         (server.www_for(SE_CLIENT) == c).then_some(())
-    })
-    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_text()));
+    });
     eprintln!(
         "demo GeoIP database serving again after {:?}",
         started.elapsed()

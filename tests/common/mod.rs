@@ -104,6 +104,18 @@ records:
   ns1: { A: 192.0.2.53 }
 ";
 
+/// The zone `example.com` whose `www` is answered by the GSLB resource `www`, for tests about
+/// a resource rather than the zone.
+pub const WWW_ZONE: &str = "\
+zone: example.com
+ttl: 3600
+soa: { primary: ns1, contact: hostmaster, serial: 1, negative_ttl: 300 }
+records:
+  \"@\": { NS: [ns1] }
+  ns1: { A: 192.0.2.53 }
+  www: { DYNA: www }
+";
+
 /// Path of a file or folder in the shared conformance data (`../shared/conformance/`
 /// next to the repository), which is used by reference and never copied into the repo.
 pub fn conformance_data(relative: &str) -> PathBuf {
@@ -679,7 +691,7 @@ fn make_temp_dir() -> PathBuf {
 
 /// A loopback port that is free for both TCP and UDP right now. It is released before
 /// the server binds it, so a race is possible: the caller retries on bind failure.
-fn free_loopback_port() -> SocketAddr {
+pub fn free_loopback_port() -> SocketAddr {
     for _ in 0..100 {
         let tcp = TcpListener::bind("127.0.0.1:0").expect("bind TCP 127.0.0.1:0");
         let addr = tcp.local_addr().expect("local addr");
@@ -782,4 +794,74 @@ pub fn wait_for<T>(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// One HTTP/1.1 request to the admin API at `addr` with `Connection: close` (std only):
+/// `body` as JSON, `token` as a bearer token. Returns the status code and the body
+/// (de-chunked); the caller asserts the status.
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> (u16, String) {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .unwrap_or_else(|e| panic!("connect admin {addr}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let body = body.unwrap_or("");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n{auth}\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("write request");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head: {text:?}"));
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line: {head:?}"));
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (code, body)
+}
+
+/// `GET path` from the admin API at `addr`: the status code and the (de-chunked) body.
+pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http(addr, "GET", path, None, None)
+}
+
+/// The payload of a `Transfer-Encoding: chunked` body.
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The value of the Prometheus metric line that starts with `prefix` (name and labels), if any.
+pub fn metric(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
