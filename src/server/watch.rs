@@ -15,7 +15,7 @@
 //! Polling rather than inotify: no extra dependency, it works on every file system (NFS,
 //! bind mounts, containers), it survives the directory entry being replaced (rename) without
 //! re-arming watches, and a few dozen `stat` calls a second cost nothing. The server file and
-//! the zones are not watched: they change by SIGHUP or the admin API, as before.
+//! the zones are not watched: they change by SIGHUP, as before.
 
 use std::collections::{BTreeSet, HashMap};
 use std::os::unix::fs::MetadataExt;
