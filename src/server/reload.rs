@@ -174,7 +174,8 @@ impl Reloader {
         }
         let report = match config::load(&self.config_path) {
             Ok(loaded) => {
-                // Taken right after reading, so a change made from now on is noticed.
+                // With the stamps taken before each file was read: a change made since is
+                // noticed.
                 self.live
                     .set_watch(super::watch::WatchList::new(&loaded.config));
                 let pending = self.started.pending(&loaded.config);

@@ -70,7 +70,7 @@ impl Stamp {
 pub struct WatchList {
     /// The data files (see [`ServerConfig::sources`]).
     pub sources: Vec<PathBuf>,
-    /// Their stamps right after the configuration was read (`None`: missing).
+    /// Their stamps just before the load read them (`None`: missing).
     pub stamps: Vec<Option<Stamp>>,
     /// `server.watch_debounce`.
     pub debounce: Duration,
@@ -82,7 +82,7 @@ impl WatchList {
     /// The list for a configuration that was just read.
     pub fn new(config: &ServerConfig) -> WatchList {
         WatchList {
-            stamps: config.sources.iter().map(|p| Stamp::of(p)).collect(),
+            stamps: config.source_stamps.clone(),
             sources: config.sources.clone(),
             debounce: config.server.watch_debounce,
             base: config
