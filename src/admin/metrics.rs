@@ -197,7 +197,7 @@ pub fn render_server(o: &mut String, m: &ServerMetrics) {
     );
     let _ = writeln!(
         o,
-        "# HELP dynadns_reloads_total Reloads by trigger (signal, admin, file) and outcome (ok, failed)."
+        "# HELP dynadns_reloads_total Reloads by trigger (signal, file) and outcome (ok, failed)."
     );
     let _ = writeln!(o, "# TYPE dynadns_reloads_total counter");
     for ((trigger, outcome), n) in &m.reloads {

@@ -57,7 +57,7 @@ impl Live {
         self.watch.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Counts one reload (`trigger`: `signal`, `admin`, `file`; `outcome`: `ok`, `failed`).
+    /// Counts one reload (`trigger`: `signal`, `file`; `outcome`: `ok`, `failed`).
     pub fn count_reload(&self, trigger: &'static str, outcome: &'static str) {
         *self
             .reloads

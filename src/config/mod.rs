@@ -102,6 +102,9 @@ pub struct ServerConfig {
     /// (members and networks files, the GeoIP database, BGP dumps): tools rewrite them
     /// (geoipupdate, route-server exports), so the server watches them and reloads on change.
     pub sources: Vec<PathBuf>,
+    /// The stamp of each of `sources` (same order) taken just before it was read, so a change
+    /// made while the rest of the configuration loads is noticed (`None`: missing).
+    pub source_stamps: Vec<Option<crate::server::Stamp>>,
 }
 
 /// A complete configuration: the server file and every zone.
@@ -225,17 +228,20 @@ pub(crate) fn whole_number(
 pub(crate) struct Ctx<'a> {
     path: &'a Path,
     diags: Diagnostics,
-    /// Data files read on the way (see [`ServerConfig::sources`]).
+    /// Data files read on the way and their stamps (see [`ServerConfig::sources`]).
     sources: Vec<PathBuf>,
+    source_stamps: Vec<Option<crate::server::Stamp>>,
 }
 
 impl Ctx<'_> {
     /// Records that the configuration read `path`, so a change to it is noticed (see
     /// [`ServerConfig::sources`]). Call it whether or not the file could be read: a file that
-    /// is missing now may appear later and fix the configuration.
+    /// is missing now may appear later and fix the configuration. Call it before reading: the
+    /// file's stamp is taken now.
     pub(crate) fn watch(&mut self, path: &Path) {
         if !self.sources.iter().any(|p| p == path) {
             self.sources.push(path.to_path_buf());
+            self.source_stamps.push(crate::server::Stamp::of(path));
         }
     }
 
@@ -381,6 +387,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         path,
         diags: Diagnostics::default(),
         sources: Vec::new(),
+        source_stamps: Vec::new(),
     };
     let top = cx.map(&root, "the configuration", TOP_KEYS);
     cx.not_yet(&root, "top");
@@ -544,6 +551,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         health,
         admin_token,
         sources: std::mem::take(&mut cx.sources),
+        source_stamps: std::mem::take(&mut cx.source_stamps),
     };
     let zones = load_zones(&config, &mut cx.diags);
     // Sections are checked in dependency order, not file order: list problems as the operator

@@ -21,7 +21,8 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use bgpkit_parser::models::{
-    AsPath, AsPathSegment, Attributes, MrtMessage, PeerIndexTable, TableDumpV2Message,
+    AsPath, AsPathSegment, Attributes, MrtMessage, NetworkPrefix, PeerIndexTable,
+    TableDumpV2Message,
 };
 
 /// One route of a RIB dump.
@@ -166,7 +167,8 @@ pub fn parse_rib(bytes: &[u8]) -> Result<Vec<RibRoute>, (String, String)> {
             off += HEADER_LEN + body;
             continue;
         }
-        let mut cursor = Cursor::new(rest);
+        // The parser sees this record only: what it reads is what the header declared.
+        let mut cursor = Cursor::new(&rest[..HEADER_LEN + body]);
         let record = bgpkit_parser::parse_mrt_record(&mut cursor).map_err(|e| {
             let e = e.to_string();
             (
@@ -177,8 +179,7 @@ pub fn parse_rib(bytes: &[u8]) -> Result<Vec<RibRoute>, (String, String)> {
                 HINT_DUMP.into(),
             )
         })?;
-        // The parser may read 4 bytes past the declared length (historical TABLE_DUMP quirk).
-        off += (cursor.position() as usize).max(HEADER_LEN + body);
+        off += HEADER_LEN + body;
         rib_records += 1;
         match record.message {
             MrtMessage::TableDumpV2Message(TableDumpV2Message::PeerIndexTable(t)) => {
@@ -191,7 +192,7 @@ pub fn parse_rib(bytes: &[u8]) -> Result<Vec<RibRoute>, (String, String)> {
                         HINT_DUMP.into(),
                     ));
                 };
-                let net = rib.prefix.prefix;
+                let net = rib.prefix;
                 for e in &rib.rib_entries {
                     let Some(peer) = table.id_peer_map.get(&e.peer_index) else {
                         return Err((
@@ -203,32 +204,15 @@ pub fn parse_rib(bytes: &[u8]) -> Result<Vec<RibRoute>, (String, String)> {
                             HINT_DUMP.into(),
                         ));
                     };
-                    push(
-                        &mut out,
-                        (net.addr(), net.prefix_len()),
-                        peer.peer_asn.into(),
-                        &e.attributes,
-                    );
+                    push(&mut out, net, peer.peer_asn.into(), &e.attributes);
                 }
             }
             MrtMessage::TableDumpMessage(m) => {
-                let net = m.prefix.prefix;
-                push(
-                    &mut out,
-                    (net.addr(), net.prefix_len()),
-                    m.peer_asn.into(),
-                    &m.attributes,
-                );
+                push(&mut out, m.prefix, m.peer_asn.into(), &m.attributes);
             }
             MrtMessage::TableDumpMessageBatch(v) => {
                 for m in v {
-                    let net = m.prefix.prefix;
-                    push(
-                        &mut out,
-                        (net.addr(), net.prefix_len()),
-                        m.peer_asn.into(),
-                        &m.attributes,
-                    );
+                    push(&mut out, m.prefix, m.peer_asn.into(), &m.attributes);
                 }
             }
             _ => {}
@@ -243,7 +227,10 @@ pub fn parse_rib(bytes: &[u8]) -> Result<Vec<RibRoute>, (String, String)> {
     Ok(out)
 }
 
-fn push(out: &mut Vec<RibRoute>, (addr, len): (IpAddr, u8), peer_asn: u32, attrs: &Attributes) {
+/// Adds the route to `prefix` learned from `peer_asn` with `attrs`, unless it is a default
+/// route.
+fn push(out: &mut Vec<RibRoute>, prefix: NetworkPrefix, peer_asn: u32, attrs: &Attributes) {
+    let (addr, len) = (prefix.prefix.addr(), prefix.prefix.prefix_len());
     if len == 0 {
         return;
     }

@@ -73,7 +73,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    // Taken right after reading, so a change made from now on is noticed.
+    // With the stamps taken before each file was read: a change made since is noticed.
     let watch_list = WatchList::new(&loaded.config);
     let config = loaded.config;
     let zones = Arc::new(loaded.zones);

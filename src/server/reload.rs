@@ -37,7 +37,7 @@ pub struct ReloadReport {
     pub errors: Vec<String>,
     /// Settings whose new value is configured but not in effect until a restart.
     pub needs_restart: Vec<&'static str>,
-    /// What asked for it: `signal` (SIGHUP), `admin`, or `file change: PATH[, PATH...]`.
+    /// What asked for it: `signal` (SIGHUP) or `file change: PATH[, PATH...]`.
     pub trigger: String,
 }
 
@@ -46,19 +46,15 @@ pub struct ReloadReport {
 pub enum Trigger {
     /// SIGHUP.
     Signal,
-    /// The admin API.
-    #[allow(dead_code)] // no admin reload call on this branch yet
-    Admin,
     /// The watcher saw these data files change (and stay unchanged for the debounce).
     Files(Vec<PathBuf>),
 }
 
 impl Trigger {
-    /// The `trigger` label of `dynadns_reloads_total`: `signal`, `admin` or `file`.
+    /// The `trigger` label of `dynadns_reloads_total`: `signal` or `file`.
     pub fn label(&self) -> &'static str {
         match self {
             Trigger::Signal => "signal",
-            Trigger::Admin => "admin",
             Trigger::Files(_) => "file",
         }
     }
@@ -67,7 +63,6 @@ impl Trigger {
     fn describe(&self, base: &Path) -> String {
         match self {
             Trigger::Signal => "signal".into(),
-            Trigger::Admin => "admin".into(),
             Trigger::Files(paths) => format!("file change: {}", shown_paths(paths, base)),
         }
     }
@@ -171,7 +166,6 @@ impl Reloader {
         let base = self.config_path.parent().unwrap_or(Path::new(""));
         match trigger {
             Trigger::Signal => info!("reloading (SIGHUP) {}", self.config_path.display()),
-            Trigger::Admin => info!("reloading (admin API) {}", self.config_path.display()),
             Trigger::Files(paths) => info!(
                 "reloading {}: {} changed",
                 self.config_path.display(),
@@ -180,7 +174,8 @@ impl Reloader {
         }
         let report = match config::load(&self.config_path) {
             Ok(loaded) => {
-                // Taken right after reading, so a change made from now on is noticed.
+                // With the stamps taken before each file was read: a change made since is
+                // noticed.
                 self.live
                     .set_watch(super::watch::WatchList::new(&loaded.config));
                 let pending = self.started.pending(&loaded.config);

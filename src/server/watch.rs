@@ -7,7 +7,9 @@
 //! (device, inode, size, modification time) with what it saw last; a file appearing or
 //! disappearing is a change too. A change is acted on only once every changed file has stayed
 //! the same for `server.watch_debounce` (2 s by default), so a file written in place in several
-//! steps is read complete. The reload is the one SIGHUP runs (all or nothing: a bad file fails
+//! steps is read complete; a file that never stays still that long (rewritten every second)
+//! is acted on anyway [`MAX_WAIT_DEBOUNCES`] debounces after the first change, so it cannot
+//! hold its own change back forever. The reload is the one SIGHUP runs (all or nothing: a bad file fails
 //! it and the running configuration keeps serving); after a failed reload nothing is retried
 //! until a file changes again. After every reload that succeeds, whatever triggered it, the
 //! watched files are the new configuration's.
@@ -15,7 +17,7 @@
 //! Polling rather than inotify: no extra dependency, it works on every file system (NFS,
 //! bind mounts, containers), it survives the directory entry being replaced (rename) without
 //! re-arming watches, and a few dozen `stat` calls a second cost nothing. The server file and
-//! the zones are not watched: they change by SIGHUP or the admin API, as before.
+//! the zones are not watched: they change by SIGHUP, as before.
 
 use std::collections::{BTreeSet, HashMap};
 use std::os::unix::fs::MetadataExt;
@@ -31,6 +33,10 @@ pub const POLL: Duration = Duration::from_secs(1);
 
 /// Shortest poll interval (when `watch_debounce` is very short).
 const MIN_POLL: Duration = Duration::from_millis(100);
+
+/// A change waits at most this many debounces: files that keep changing are reloaded then,
+/// as they are (a reload of a half-written file fails and keeps the running configuration).
+pub const MAX_WAIT_DEBOUNCES: u32 = 10;
 
 /// What identifies one version of a file: a rename changes the inode, a write the size or the
 /// modification time.
@@ -64,7 +70,7 @@ impl Stamp {
 pub struct WatchList {
     /// The data files (see [`ServerConfig::sources`]).
     pub sources: Vec<PathBuf>,
-    /// Their stamps right after the configuration was read (`None`: missing).
+    /// Their stamps just before the load read them (`None`: missing).
     pub stamps: Vec<Option<Stamp>>,
     /// `server.watch_debounce`.
     pub debounce: Duration,
@@ -76,7 +82,7 @@ impl WatchList {
     /// The list for a configuration that was just read.
     pub fn new(config: &ServerConfig) -> WatchList {
         WatchList {
-            stamps: config.sources.iter().map(|p| Stamp::of(p)).collect(),
+            stamps: config.source_stamps.clone(),
             sources: config.sources.clone(),
             debounce: config.server.watch_debounce,
             base: config
@@ -100,13 +106,15 @@ struct Watcher {
     seen: HashMap<PathBuf, Option<Stamp>>,
     /// Files changed since the last reload, waiting to be stable.
     changed: BTreeSet<PathBuf>,
-    /// When the last change was seen.
+    /// When the first and the last change waiting in `changed` were seen.
+    first_change: Option<Instant>,
     last_change: Option<Instant>,
 }
 
 impl Watcher {
     /// Looks at every file of `list` once; returns the changed files when it is time to
-    /// reload (all of them unchanged for `list.debounce`).
+    /// reload: all of them unchanged for `list.debounce`, or the first change
+    /// [`MAX_WAIT_DEBOUNCES`] debounces old.
     fn look(&mut self, list: &WatchList, now: Instant) -> Option<Vec<PathBuf>> {
         // Files the configuration no longer reads are forgotten; new ones start from what the
         // load that added them saw.
@@ -114,27 +122,28 @@ impl Watcher {
         self.changed.retain(|p| list.sources.contains(p));
         for (path, at_load) in list.sources.iter().zip(&list.stamps) {
             let current = Stamp::of(path);
-            match self.seen.get(path) {
-                Some(last) if *last == current => {}
-                Some(_) => {
-                    self.changed.insert(path.clone());
-                    self.last_change = Some(now);
-                }
-                None if *at_load != current => {
-                    self.changed.insert(path.clone());
-                    self.last_change = Some(now);
-                }
-                None => {}
+            let before = self.seen.get(path).unwrap_or(at_load);
+            if *before != current {
+                self.changed.insert(path.clone());
+                self.first_change.get_or_insert(now);
+                self.last_change = Some(now);
             }
             self.seen.insert(path.clone(), current);
         }
-        let stable = self
-            .last_change
-            .is_some_and(|t| now.duration_since(t) >= list.debounce);
-        if self.changed.is_empty() || !stable {
+        let (Some(first), Some(last)) = (self.first_change, self.last_change) else {
+            return None;
+        };
+        if self.changed.is_empty() {
+            // Every changed file left the configuration.
+            (self.first_change, self.last_change) = (None, None);
             return None;
         }
-        self.last_change = None;
+        let stable = now.duration_since(last) >= list.debounce;
+        let waited_enough = now.duration_since(first) >= list.debounce * MAX_WAIT_DEBOUNCES;
+        if !stable && !waited_enough {
+            return None;
+        }
+        (self.first_change, self.last_change) = (None, None);
         Some(std::mem::take(&mut self.changed).into_iter().collect())
     }
 }
@@ -223,6 +232,26 @@ mod tests {
         std::fs::write(dir.join("a"), "changed before the watcher looked").unwrap();
         let mut w = Watcher::default();
         assert_eq!(w.look(&l, Instant::now()), Some(vec![dir.join("a")]));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_that_never_stops_changing_is_reloaded_after_the_longest_wait() {
+        let dir = temp_dir("busy");
+        std::fs::write(dir.join("a"), "0").unwrap();
+        let l = list(&dir, &["a"], Duration::from_secs(2));
+        let mut w = Watcher::default();
+        let t0 = Instant::now();
+        let mut reloaded_at = Vec::new();
+        // Rewritten every second (size changes each time): never stable for 2 s.
+        for s in 1..=45u64 {
+            std::fs::write(dir.join("a"), "x".repeat(s as usize)).unwrap();
+            if w.look(&l, t0 + Duration::from_secs(s)).is_some() {
+                reloaded_at.push(s);
+            }
+        }
+        // First change at 1 s, then every 20 s (10 debounces) from the change after a reload.
+        assert_eq!(reloaded_at, [21, 42]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

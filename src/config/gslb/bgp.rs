@@ -305,6 +305,15 @@ mod tests {
             ]
         );
         assert!(l.config.sources.contains(&dir.0.join("rs1.mrt")));
+        // Stamped when read: nothing changed since, so they are the files' stamps now.
+        let now: Vec<_> = l
+            .config
+            .sources
+            .iter()
+            .map(|p| crate::server::Stamp::of(p))
+            .collect();
+        assert_eq!(l.config.source_stamps, now);
+        assert!(now.iter().all(Option::is_some));
         let uses = &l.config.gslb.bgp_dumps;
         assert_eq!(uses.len(), 1);
         assert_eq!((uses[0].routes, uses[0].prefixes), (7, 4));

@@ -281,6 +281,7 @@ mod tests {
                 path,
                 diags: Diagnostics::default(),
                 sources: Vec::new(),
+                source_stamps: Vec::new(),
             };
             let c = check(&mut cx, "c", &def, &def, Path::new(""));
             assert_eq!(c.kind.type_name(), *ty);
