@@ -16,6 +16,7 @@
 //!   forced states over HTTP.
 //! - [`server`]: UDP worker threads, TCP tasks, reload on SIGHUP, graceful stop.
 //! - [`explain`]: the decision path for one name and client, for operators.
+//! - [`fsread`]: every file is read through it: regular files only, under a size limit.
 
 pub mod admin;
 pub mod answer;
@@ -23,6 +24,7 @@ pub mod config;
 pub mod diag;
 pub mod duration;
 pub mod explain;
+pub mod fsread;
 pub mod geo;
 pub mod gslb;
 pub mod health;

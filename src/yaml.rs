@@ -77,13 +77,24 @@ impl Node {
     }
 }
 
-/// Reads a file that must be UTF-8 text; `what` names it in messages ("zone file").
+/// Reads a file that must be UTF-8 text; `what` names it in messages ("zone file"). The file
+/// must be a regular file of at most `limit` bytes (see [`crate::fsread`]).
 ///
 /// A byte that is not UTF-8 is reported at its line and column (counted in characters), so
 /// the operator can find it, instead of a bare "stream did not contain valid UTF-8".
-pub fn read_text(path: &Path, what: &str) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::new(path, Pos::default(), format!("cannot read {what}: {e}")))?;
+pub fn read_text(path: &Path, what: &str, limit: u64) -> Result<String, Diagnostic> {
+    let bytes = crate::fsread::read_bounded(path, limit).map_err(|e| {
+        let d = match &e {
+            crate::fsread::ReadError::Io(_) => {
+                Diagnostic::new(path, Pos::default(), format!("cannot read {what}: {e}"))
+            }
+            _ => Diagnostic::new(path, Pos::default(), format!("{what}: {e}")),
+        };
+        match e.hint() {
+            Some(h) => d.hint(h),
+            None => d,
+        }
+    })?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => {

@@ -54,6 +54,9 @@ pub struct ServerOptions {
     /// server reloads (a file written in place is then not read half-written). Applies on
     /// reload.
     pub watch_debounce: Duration,
+    /// Largest file (zone, members, networks, GeoIP database, BGP dump, health file) the
+    /// server reads; a bigger one is an error, so a wrong path cannot exhaust memory.
+    pub max_file_size: u64,
 }
 
 impl Default for ServerOptions {
@@ -65,6 +68,7 @@ impl Default for ServerOptions {
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default(),
             watch_debounce: DEFAULT_WATCH_DEBOUNCE,
+            max_file_size: crate::fsread::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -231,6 +235,8 @@ pub(crate) struct Ctx<'a> {
     /// Data files read on the way and their stamps (see [`ServerConfig::sources`]).
     sources: Vec<PathBuf>,
     source_stamps: Vec<Option<crate::server::Stamp>>,
+    /// `server.max_file_size`, for the data files read while loading.
+    pub(crate) max_file_size: u64,
 }
 
 impl Ctx<'_> {
@@ -374,13 +380,15 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
 /// As [`load`], returning the warnings instead of logging them. On failure the diagnostics
 /// hold the errors and the warnings, in file order.
 pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnostics> {
-    let text = yaml::read_text(path, "configuration").map_err(|d| {
-        if d.line == 0 {
-            d.hint("pass the file with -c, or run from the directory holding dynadns.yaml")
-        } else {
-            d
-        }
-    })?;
+    // The server file itself is read under the default limit: its own setting is not known yet.
+    let text = yaml::read_text(path, "configuration", crate::fsread::DEFAULT_MAX_FILE_SIZE)
+        .map_err(|d| {
+            if d.line == 0 {
+                d.hint("pass the file with -c, or run from the directory holding dynadns.yaml")
+            } else {
+                d
+            }
+        })?;
     let root = yaml::parse(&text, path)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut cx = Ctx {
@@ -388,6 +396,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         diags: Diagnostics::default(),
         sources: Vec::new(),
         source_stamps: Vec::new(),
+        max_file_size: crate::fsread::DEFAULT_MAX_FILE_SIZE,
     };
     let top = cx.map(&root, "the configuration", TOP_KEYS);
     cx.not_yet(&root, "top");
@@ -461,7 +470,13 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         let sm = cx.map(
             s,
             "server",
-            &["udp_workers", "version", "identity", "watch_debounce"],
+            &[
+                "udp_workers",
+                "version",
+                "identity",
+                "watch_debounce",
+                "max_file_size",
+            ],
         );
         if let Some(v) = sm
             .get("udp_workers")
@@ -482,6 +497,27 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
                 cx.err(n, "watch_debounce is out of range (0s..=1h)");
             } else {
                 server.watch_debounce = v;
+            }
+        }
+        if let Some(n) = sm.get("max_file_size")
+            && let Some(t) = cx.text(n, "max_file_size")
+        {
+            match crate::fsread::parse_size(t) {
+                Ok(v) if v > 0 => {
+                    server.max_file_size = v;
+                    cx.max_file_size = v;
+                }
+                Ok(_) => {
+                    cx.err(n, "max_file_size must be more than 0").hint =
+                        Some("write a size like 512M or 2G (default 1G)".into());
+                }
+                Err(e) => {
+                    cx.err(n, format!("max_file_size '{t}' is {e}")).hint = Some(
+                        "write a size in bytes or with K, M, G or T (binary multiples), \
+                         e.g. 512M or 2G (default 1G)"
+                            .into(),
+                    );
+                }
             }
         }
     }
@@ -578,7 +614,7 @@ fn geoip(cx: &mut Ctx<'_>, n: &Node, base: &Path) -> Option<std::sync::Arc<crate
     let rel = cx.text(d, "geoip.database")?;
     let path = base.join(rel);
     cx.watch(&path);
-    match crate::geo::db::GeoDb::open(&path) {
+    match crate::geo::db::GeoDb::open_limited(&path, cx.max_file_size) {
         Ok(db) => Some(std::sync::Arc::new(db)),
         Err(e) => {
             cx.err(d, format!("GeoIP database {}: {e}", path.display()))
@@ -620,7 +656,9 @@ fn load_zones(config: &ServerConfig, diags: &mut Diagnostics) -> ZoneSet {
     files.sort();
     let mut seen: HashMap<Box<[u8]>, PathBuf> = HashMap::new();
     for file in files {
-        if let Some(zone) = load_zone_file(&file, &config.resources, diags) {
+        if let Some(zone) =
+            load_zone_file(&file, &config.resources, config.server.max_file_size, diags)
+        {
             if let Some(first) = seen.get(&zone.origin) {
                 diags.push(
                     Diagnostic::new(&file, Pos { line: 1, col: 1 }, format!("zone {} is already defined in {}", zone.name, first.display()))

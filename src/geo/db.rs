@@ -6,7 +6,7 @@
 //! sorted IPv4 or IPv6 list. Geo maps are compiled from these rows (`crate::gslb::route::geo`),
 //! so the query path never touches the database: one binary search in a flattened table.
 //!
-//! The file is read into memory (`Reader::open_readfile`), not memory-mapped: mapping needs
+//! The file is read into memory ([`crate::fsread::read_bounded`], then `Reader::from_source`), not memory-mapped: mapping needs
 //! `unsafe` (a file truncated under a mapping faults the process), and after the walk the
 //! reader is dropped anyway. A database overwritten in place (geoipupdate) therefore cannot
 //! hurt a running server; the change is noticed as a watched source and loaded on reload.
@@ -96,9 +96,19 @@ fn key_of(p: &Place) -> PlaceKey {
 }
 
 impl GeoDb {
-    /// Loads and walks the database at `path`.
+    /// Loads and walks the database at `path`, under the default file size limit.
     pub fn open(path: &Path) -> Result<GeoDb, DbError> {
-        let reader = Reader::open_readfile(path).map_err(|e| match e {
+        Self::open_limited(path, crate::fsread::DEFAULT_MAX_FILE_SIZE)
+    }
+
+    /// Loads and walks the database at `path`, a regular file of at most `limit` bytes
+    /// (`server.max_file_size`, see [`crate::fsread`]).
+    pub fn open_limited(path: &Path, limit: u64) -> Result<GeoDb, DbError> {
+        let bytes = crate::fsread::read_bounded(path, limit).map_err(|e| match e {
+            crate::fsread::ReadError::Io(io) => DbError(format!("cannot read it: {io}")),
+            other => DbError(other.to_string()),
+        })?;
+        let reader = Reader::from_source(bytes).map_err(|e| match e {
             maxminddb::MaxMindDbError::Io(io) => DbError(format!("cannot read it: {io}")),
             other => DbError(format!("not a valid MaxMind database: {other}")),
         })?;

@@ -76,11 +76,18 @@ GoBGP 'gobgp mrt dump rib', a route server's RIB export)";
 const HINT_TRUNCATED: &str = "the dump was cut short (still being written, or copied \
 partially): have the exporter write a temporary file and rename it into place";
 
-/// Reads the RIB dump at `path` (see the module documentation for what is read).
-pub fn read_rib(path: &Path) -> Result<Vec<RibRoute>, DumpError> {
-    let bytes = std::fs::read(path).map_err(|e| DumpError {
-        message: format!("cannot read BGP dump {}: {e}", path.display()),
-        hint: "paths are relative to the server file's directory".into(),
+/// Reads the RIB dump at `path` (see the module documentation for what is read); it must be a
+/// regular file of at most `limit` bytes (see [`crate::fsread`]).
+pub fn read_rib(path: &Path, limit: u64) -> Result<Vec<RibRoute>, DumpError> {
+    let bytes = crate::fsread::read_bounded(path, limit).map_err(|e| match e {
+        crate::fsread::ReadError::Io(_) => DumpError {
+            message: format!("cannot read BGP dump {}: {e}", path.display()),
+            hint: "paths are relative to the server file's directory".into(),
+        },
+        _ => DumpError {
+            message: format!("BGP dump {}: {e}", path.display()),
+            hint: e.hint().unwrap_or_default().into(),
+        },
     })?;
     parse_rib(&bytes).map_err(|(message, hint)| DumpError {
         message: format!("BGP dump {}: {message}", path.display()),

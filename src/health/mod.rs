@@ -76,16 +76,19 @@ pub fn initial_states(gslb: &Gslb) -> HealthStates {
 /// broken file never takes members down by itself.
 pub fn read_state_file(path: &Path) -> HashMap<IpAddr, bool> {
     let mut out = HashMap::new();
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            warn!(
-                "health file {}: {e}; its targets count as up",
-                path.display()
-            );
-            return out;
-        }
-    };
+    // Read like every data file (see crate::fsread): a FIFO or a device here is an error that
+    // is logged, never a blocked probe thread.
+    let text =
+        match crate::fsread::read_bounded_to_string(path, crate::fsread::DEFAULT_MAX_FILE_SIZE) {
+            Ok(t) => t,
+            Err(e) => {
+                warn!(
+                    "health file {}: {e}; its targets count as up",
+                    path.display()
+                );
+                return out;
+            }
+        };
     for (i, line) in text.lines().enumerate() {
         let content = line.split('#').next().unwrap_or("").trim();
         if content.is_empty() {

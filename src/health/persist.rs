@@ -55,17 +55,19 @@ pub struct SavedStates {
 impl SavedStates {
     /// Reads a state file; a missing file is `None` silently, a broken one with a warning.
     pub fn read(path: &Path, max_age: Duration) -> Option<SavedStates> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => {
-                warn!(
-                    "state file {}: {e}; starting without saved states",
-                    path.display()
-                );
-                return None;
-            }
-        };
+        let text =
+            match crate::fsread::read_bounded_to_string(path, crate::fsread::DEFAULT_MAX_FILE_SIZE)
+            {
+                Ok(t) => t,
+                Err(e) if e.is_not_found() => return None,
+                Err(e) => {
+                    warn!(
+                        "state file {}: {e}; starting without saved states",
+                        path.display()
+                    );
+                    return None;
+                }
+            };
         let saved: SavedState = match serde_json::from_str(&text) {
             Ok(s) => s,
             Err(e) => {

@@ -52,8 +52,8 @@ pub type MasterError = Diagnostic;
 /// Returns a [`MasterError`] when a file cannot be read, the master-file syntax is wrong, a
 /// record cannot be represented, or the zone apex has no SOA.
 pub fn import_master_file(path: &Path, origin: &str) -> Result<String, MasterError> {
-    let data =
-        fs::read(path).map_err(|e| whole_file(path, format!("cannot read zone file: {e}")))?;
+    let data = crate::fsread::read_bounded(path, crate::fsread::DEFAULT_MAX_FILE_SIZE)
+        .map_err(|e| whole_file(path, format!("cannot read zone file: {e}")))?;
     import_bytes(&data, path, origin)
 }
 
@@ -287,14 +287,14 @@ impl Importer {
                 format!("$INCLUDE nested more than {MAX_INCLUDE_DEPTH} levels deep"),
             ));
         }
-        let cannot_read = |e: std::io::Error| {
+        let cannot_read = |e: &dyn std::fmt::Display| {
             error_at(
                 file,
                 file_tok.pos,
                 format!("cannot read included file {}: {e}", path.display()),
             )
         };
-        let canonical = fs::canonicalize(&path).map_err(cannot_read)?;
+        let canonical = fs::canonicalize(&path).map_err(|e| cannot_read(&e))?;
         if self.include_stack.contains(&canonical) {
             return Err(error_at(
                 file,
@@ -302,7 +302,8 @@ impl Importer {
                 format!("include loop: {} is already being read", path.display()),
             ));
         }
-        let data = fs::read(&path).map_err(cannot_read)?;
+        let data = crate::fsread::read_bounded(&path, crate::fsread::DEFAULT_MAX_FILE_SIZE)
+            .map_err(|e| cannot_read(&e))?;
         self.read_text(&data, &path, origin, ctx.last_owner.clone())
     }
 

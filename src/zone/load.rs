@@ -53,9 +53,10 @@ const OPT_RR_LEN: usize = 11;
 pub fn load_zone_file(
     path: &Path,
     resources: &KnownResources,
+    max_file_size: u64,
     diags: &mut Diagnostics,
 ) -> Option<Zone> {
-    match yaml::read_text(path, "zone file") {
+    match yaml::read_text(path, "zone file", max_file_size) {
         Ok(text) => load_zone_text(&text, path, resources, diags),
         Err(d) => {
             diags.push(d);

@@ -28,10 +28,10 @@ pub(crate) struct Dumps {
 }
 
 impl Dumps {
-    fn get(&mut self, path: &Path) -> &Result<Arc<Vec<RibRoute>>, DumpError> {
+    fn get(&mut self, path: &Path, limit: u64) -> &Result<Arc<Vec<RibRoute>>, DumpError> {
         self.read
             .entry(path.to_path_buf())
-            .or_insert_with(|| read_rib(path).map(Arc::new))
+            .or_insert_with(|| read_rib(path, limit).map(Arc::new))
     }
 }
 
@@ -101,7 +101,7 @@ pub(super) fn networks(
         };
         let path = base.join(rel);
         cx.watch(&path);
-        let routes = match dumps.get(&path) {
+        let routes = match dumps.get(&path, cx.max_file_size) {
             Ok(r) => Arc::clone(r),
             Err(e) => {
                 let e = e.clone();

@@ -282,6 +282,7 @@ mod tests {
                 diags: Diagnostics::default(),
                 sources: Vec::new(),
                 source_stamps: Vec::new(),
+                max_file_size: crate::fsread::DEFAULT_MAX_FILE_SIZE,
             };
             let c = check(&mut cx, "c", &def, &def, Path::new(""));
             assert_eq!(c.kind.type_name(), *ty);

@@ -237,11 +237,14 @@ fn for_each_line(
     mut each: impl FnMut(&mut Ctx<'_>, &[(Pos, &str)]),
 ) {
     cx.watch(path);
-    let text = match crate::yaml::read_text(path, &format!("{what} {}", path.display())) {
+    let limit = cx.max_file_size;
+    let text = match crate::yaml::read_text(path, &format!("{what} {}", path.display()), limit) {
         Ok(t) => t,
         Err(d) if d.line == 0 => {
-            cx.err(at, d.message).hint =
-                Some("paths are relative to the server file's directory".into());
+            cx.err(at, d.message).hint = Some(
+                d.hint
+                    .unwrap_or_else(|| "paths are relative to the server file's directory".into()),
+            );
             return;
         }
         Err(d) => {
