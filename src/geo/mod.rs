@@ -160,6 +160,12 @@ pub fn parse_cidr(s: &str) -> Result<(IpAddr, u8), String> {
             .ok_or_else(|| format!("'/{l}' is not a prefix length (0-{max})"))?,
         None => max,
     };
+    // Host bits cleared within the address's own family (an IPv4-mapped IPv6 network stays
+    // IPv6, unlike `network_of`), so callers and messages see the network itself.
+    let addr = match addr {
+        IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(mask4(u32::from(a), len))),
+        IpAddr::V6(a) => IpAddr::V6(Ipv6Addr::from(mask6(u128::from(a), len))),
+    };
     Ok((addr, len))
 }
 
@@ -197,6 +203,15 @@ mod tests {
     fn cidr_parsing() {
         assert_eq!(parse_cidr("10.0.0.0/8").unwrap().1, 8);
         assert_eq!(parse_cidr("10.0.0.1").unwrap().1, 32);
+        // Found by fuzzing: the host bits were returned as written, against this doc comment.
+        assert_eq!(
+            parse_cidr("197.51.100.0/2").unwrap(),
+            ("192.0.0.0".parse().unwrap(), 2)
+        );
+        assert_eq!(
+            parse_cidr("::ffff:192.0.2.1/120").unwrap(),
+            ("::ffff:192.0.2.0".parse().unwrap(), 120)
+        );
         assert!(parse_cidr("10.0.0.0/33").is_err());
         assert!(parse_cidr("x/8").is_err());
     }

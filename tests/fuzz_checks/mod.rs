@@ -41,10 +41,7 @@ pub fn run(target: &str, data: &[u8]) {
 
 /// A scratch directory for this process and target (the config loaders read files).
 pub fn scratch(target: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "dynadns-fuzz-{}-{target}",
-        std::process::id()
-    ));
+    let d = std::env::temp_dir().join(format!("dynadns-fuzz-{}-{target}", std::process::id()));
     std::fs::create_dir_all(d.join("zones")).expect("create the scratch directory");
     d
 }
@@ -228,7 +225,10 @@ pub fn respond(data: &[u8]) {
 /// Every error of a loader names a position in the file it read.
 fn assert_positioned(diags: &dynadns::diag::Diagnostics) {
     for d in &diags.0 {
-        assert!(d.line > 0 && d.col > 0, "diagnostic without a position: {d}");
+        assert!(
+            d.line > 0 && d.col > 0,
+            "diagnostic without a position: {d}"
+        );
     }
 }
 
@@ -262,7 +262,11 @@ pub fn master_file(data: &[u8]) {
 const MINIMAL_ZONE: &str = "zone: example.com\nsoa: { primary: ns1, contact: hostmaster, serial: 1 }\nrecords:\n  \"@\": { NS: [ns1] }\n  ns1: { A: 192.0.2.1 }\n";
 
 /// Loads `config` with `files` written next to it; never panics.
-fn load_config(target: &str, config: &[u8], files: &[(&str, &[u8])]) -> Result<(), dynadns::diag::Diagnostics> {
+fn load_config(
+    target: &str,
+    config: &[u8],
+    files: &[(&str, &[u8])],
+) -> Result<(), dynadns::diag::Diagnostics> {
     let dir = scratch(target);
     std::fs::write(dir.join("zones/example.com.yaml"), MINIMAL_ZONE).expect("write zone");
     std::fs::write(dir.join("dynadns.yaml"), config).expect("write config");
@@ -283,12 +287,19 @@ pub fn networks(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         for line in text.lines() {
             if let Ok((addr, len)) = dynadns::geo::parse_cidr(line.trim()) {
-                assert!(len <= if addr.is_ipv4() { 32 } else { 128 }, "{line}: /{len}");
-                assert_eq!(
-                    dynadns::geo::network_of(addr, len),
-                    addr,
-                    "{line}: host bits left set"
+                assert!(
+                    len <= if addr.is_ipv4() { 32 } else { 128 },
+                    "{line}: /{len}"
                 );
+                let bits_after = |value: u128, width: u32| {
+                    let host = width - u32::from(len);
+                    value & 1u128.checked_shl(host).map_or(u128::MAX, |m| m - 1)
+                };
+                let host_bits = match addr {
+                    IpAddr::V4(a) => bits_after(u128::from(u32::from(a)), 32),
+                    IpAddr::V6(a) => bits_after(u128::from(a), 128),
+                };
+                assert_eq!(host_bits, 0, "{line}: host bits left set in {addr}/{len}");
             }
         }
     }
@@ -296,7 +307,10 @@ pub fn networks(data: &[u8]) {
     if let Err(diags) = load_config("networks", config, &[("nets.txt", data)]) {
         for d in &diags.0 {
             if d.file.ends_with("nets.txt") {
-                assert!(d.line > 0 && d.col > 0, "networks file error without a position: {d}");
+                assert!(
+                    d.line > 0 && d.col > 0,
+                    "networks file error without a position: {d}"
+                );
             }
         }
     }
