@@ -100,14 +100,13 @@ fn contract_server_file_example_loads() {
     };
     let mmdb = std::fs::read(db).expect("read the GeoIP test database");
 
-    // Until response rate limiting is implemented, `limits.rrl` is a "not supported yet"
-    // error; every GeoIP key of the example loads.
-    let not_yet = [("'rrl' is not supported yet", "rrl:")];
-    // The contract's own gaps, in file order after `rrl`. When the contract defines `rtb-tcp`
-    // and `eu`, these two go, and so do the fixture lines below.
-    let mut as_written = not_yet.to_vec();
-    as_written.push(("unknown check 'rtb-tcp'", "rtb-tcp"));
-    as_written.push(("datacenter 'eu' is not declared", "eu:"));
+    // Every key of the example loads, `limits.rrl` and the GeoIP keys included. The
+    // contract's own gaps, in file order: when the contract defines `rtb-tcp` and `eu`, these
+    // two go, and so do the fixture lines below.
+    let as_written = [
+        ("unknown check 'rtb-tcp'", "rtb-tcp"),
+        ("datacenter 'eu' is not declared", "eu:"),
+    ];
     assert_errors(&example, &errors_of(&example, &mmdb), &as_written);
 
     let fixed = add_under(
@@ -120,5 +119,5 @@ fn contract_server_file_example_loads() {
         "datacenters:",
         "  eu: {}                                   # fixture: the contract does not declare it",
     );
-    assert_errors(&fixed, &errors_of(&fixed, &mmdb), &not_yet);
+    assert_errors(&fixed, &errors_of(&fixed, &mmdb), &[]);
 }
