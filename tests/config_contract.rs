@@ -6,11 +6,10 @@
 //! to, into a temp dir. Without the shared checkout the test skips with a message, unless
 //! `DYNADNS_REQUIRE_CONFORMANCE=1` makes that a failure.
 //!
-//! The example as written does not load: it sets `limits.rrl` (not supported yet), and its
-//! `rtb` resource names check `rtb-tcp` and datacenter `eu`, which it never defines. The test
-//! pins those errors exactly, so any change in the contract's own errors fails it; then it
-//! adds the two missing definitions (marked `# fixture`) and requires the `rrl` error to be the
-//! only one left. The example's `geoip/demo-city.mmdb` is the shared MaxMind City test
+//! The example as written does not load: its `rtb` resource names check `rtb-tcp` and
+//! datacenter `eu`, which it never defines. The test pins those errors exactly, so any change
+//! in the contract's own errors fails it; then it adds the two missing definitions (marked
+//! `# fixture`) and requires the example to load without any error (`limits.rrl` included). The example's `geoip/demo-city.mmdb` is the shared MaxMind City test
 //! database (`../shared/geoip/GeoIP2-City-Test.mmdb`) copied into the temp dir.
 
 mod common;
