@@ -209,7 +209,11 @@ limits:
     find(&all, &at(&text, "33", 0), &["rrl ipv4_prefix"]);
     let r = find(&all, &at(&text, "burst", 0), &["unknown key 'burst'"]);
     assert!(r.hint.contains("rate, slip"), "{r:?}");
-    let r = find(&all, &at(&text, "0123456789abcdef", 0), &["32 hexadecimal digits"]);
+    let r = find(
+        &all,
+        &at(&text, "0123456789abcdef", 0),
+        &["32 hexadecimal digits"],
+    );
     assert!(r.hint.contains("openssl rand -hex 16"), "{r:?}");
     assert_eq!(all.len(), 5, "{all:#?}");
 

@@ -29,12 +29,17 @@ records:
 const RATE: usize = 20;
 const FLOOD: usize = 200;
 
-fn start(rrl: &str) -> (TestServer, SocketAddr) {
-    let admin = free_loopback_port();
-    let config = format!(
+/// The server file with admin API at `admin` and `limits.rrl` as given.
+fn config(admin: SocketAddr, rrl: &str) -> String {
+    format!(
         "listen:\n  dns: [\"127.0.0.1:5353\"]\n  admin: \"{admin}\"\nzones: zones/\n\
          server:\n  udp_workers: 2\nlimits:\n  rrl: {rrl}\n"
-    );
+    )
+}
+
+fn start(rrl: &str) -> (TestServer, SocketAddr) {
+    let admin = free_loopback_port();
+    let config = config(admin, rrl);
     let server = TestServer::start_with(&[
         ("dynadns.yaml", config.as_str()),
         ("zones/example.com.yaml", ZONE),
@@ -71,7 +76,8 @@ struct Tally {
     sent: usize,
     full: usize,
     slipped: usize,
-    /// Seconds the sending took (the limiter counts per second).
+    /// Seconds from the first query sent to the last reply read: at least the time the
+    /// server spent on the flood (the limiter counts per second).
     secs: f64,
 }
 
@@ -93,6 +99,7 @@ fn flood(server: &TestServer, packets: &[Vec<u8>]) -> Tally {
         .unwrap();
     let mut buf = [0u8; 4096];
     while let Ok(n) = sock.recv(&mut buf) {
+        t.secs = start.elapsed().as_secs_f64();
         let m = Message::from_vec(&buf[..n]).expect("hickory decodes the reply");
         assert_eq!(m.metadata.response_code, ResponseCode::NoError);
         assert!(m.edns.is_some(), "the OPT record is kept: {m:?}");
@@ -215,9 +222,11 @@ fn a_client_with_its_server_cookie_is_never_limited() {
     assert_eq!(cookie_of(&tcp).unwrap()[..8], client_cookie);
 }
 
+/// A malformed COOKIE is FORMERR; `rate: 0` answers a whole flood; a reload that sets a
+/// rate applies it to the running UDP workers.
 #[test]
-fn malformed_cookies_are_formerr_and_rate_zero_limits_nothing() {
-    let (server, _admin) = start("{ rate: 0 }");
+fn malformed_cookies_are_formerr_and_rate_zero_limits_nothing_until_a_reload() {
+    let (server, admin) = start("{ rate: 0 }");
     for bad in [&[1u8; 5][..], &[1u8; 12][..], &[1u8; 41][..]] {
         let reply = server
             .udp_raw(&packet(7, Some(bad)), Duration::from_secs(2))
@@ -230,4 +239,19 @@ fn malformed_cookies_are_formerr_and_rate_zero_limits_nothing() {
     let packets: Vec<Vec<u8>> = (0..FLOOD as u16).map(|i| packet(i, None)).collect();
     let t = flood(&server, &packets);
     assert_eq!((t.full, t.slipped), (FLOOD, 0), "{t:?}");
+
+    std::fs::write(
+        server.dir().join("dynadns.yaml"),
+        config(admin, &format!("{{ rate: {RATE}, slip: 1 }}")),
+    )
+    .unwrap();
+    server.reload();
+    let t = common::wait_for("the new rate to apply", Duration::from_secs(10), || {
+        let t = flood(&server, &packets);
+        (t.full < FLOOD).then_some(t)
+    })
+    .unwrap();
+    // slip 1: every limited answer goes out truncated, none is dropped.
+    assert!(t.full <= RATE * windows(t.secs), "{t:?}");
+    assert_eq!(t.full + t.slipped, FLOOD, "{t:?}");
 }
