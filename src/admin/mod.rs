@@ -117,12 +117,31 @@ impl Counter {
     }
 }
 
-/// DNS messages received, for `dynadns_queries_total`: one counter per UDP worker thread (no
+/// What one UDP worker counts: messages received (`dynadns_queries_total`), responses rate
+/// limiting dropped or slipped, and the cookies queries carried. Each worker has its own, so
+/// the query path shares no cache line.
+#[derive(Debug, Default)]
+pub struct UdpCounters {
+    /// DNS messages received.
+    pub queries: Counter,
+    /// Responses rate limiting dropped.
+    pub rrl_dropped: Counter,
+    /// Responses rate limiting sent truncated instead.
+    pub rrl_slipped: Counter,
+    /// Queries with a valid server cookie (exempt from rate limiting).
+    pub cookie_valid: Counter,
+    /// Queries with a server cookie that was not ours, not for this address, or too old.
+    pub cookie_invalid: Counter,
+    /// Queries with a client cookie only.
+    pub cookie_client_only: Counter,
+}
+
+/// DNS messages received, for `dynadns_queries_total`: counters per UDP worker thread (no
 /// shared cache line on the query path) and one for TCP.
 #[derive(Debug, Default)]
 pub struct QueryCounters {
     /// Indexed by UDP worker.
-    pub udp: Box<[Counter]>,
+    pub udp: Box<[UdpCounters]>,
     /// All TCP connections.
     pub tcp: Counter,
 }
@@ -131,13 +150,14 @@ impl QueryCounters {
     /// Counters for `udp_workers` UDP threads.
     pub fn new(udp_workers: usize) -> QueryCounters {
         QueryCounters {
-            udp: (0..udp_workers).map(|_| Counter::default()).collect(),
+            udp: (0..udp_workers).map(|_| UdpCounters::default()).collect(),
             tcp: Counter::default(),
         }
     }
 
-    fn udp_total(&self) -> u64 {
-        self.udp.iter().map(Counter::get).sum()
+    /// The sum over UDP workers of one of their counters.
+    fn udp_sum(&self, f: impl Fn(&UdpCounters) -> &Counter) -> u64 {
+        self.udp.iter().map(|c| f(c).get()).sum()
     }
 }
 
@@ -377,7 +397,14 @@ async fn metrics(State(st): State<AdminState>) -> Response {
         &metrics::ServerMetrics {
             reloads: st.live.reload_counts(),
             sources: source_status(&st.live.watch_list()),
-            queries_udp: st.queries.udp_total(),
+            queries_udp: st.queries.udp_sum(|c| &c.queries),
+            rrl_dropped: st.queries.udp_sum(|c| &c.rrl_dropped),
+            rrl_slipped: st.queries.udp_sum(|c| &c.rrl_slipped),
+            cookies: [
+                ("valid", st.queries.udp_sum(|c| &c.cookie_valid)),
+                ("invalid", st.queries.udp_sum(|c| &c.cookie_invalid)),
+                ("client_only", st.queries.udp_sum(|c| &c.cookie_client_only)),
+            ],
             queries_tcp: st.queries.tcp.get(),
         },
     );

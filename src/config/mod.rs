@@ -28,6 +28,10 @@ pub struct Limits {
     pub tcp_max_connections: usize,
     /// A TCP connection with no complete query for this long is closed (RFC 7766 §6.2.3).
     pub tcp_idle_timeout: Duration,
+    /// Response rate limiting over UDP (`limits.rrl`).
+    pub rrl: crate::rrl::Settings,
+    /// Key of our DNS server cookies (`limits.cookies.secret`); `None`: random per process.
+    pub cookie_secret: Option<crate::cookie::Secret>,
 }
 
 impl Default for Limits {
@@ -37,6 +41,8 @@ impl Default for Limits {
             max_answers: 64,
             tcp_max_connections: 1024,
             tcp_idle_timeout: Duration::from_secs(10),
+            rrl: crate::rrl::Settings::default(),
+            cookie_secret: None,
         }
     }
 }
@@ -147,12 +153,43 @@ pub(crate) struct NotYet {
 }
 
 /// Every key that is reserved but not implemented yet (the one list to shorten when they are).
-pub(crate) const NOT_YET: &[NotYet] = &[NotYet {
-    section: "limits",
-    key: "rrl",
-    needs: "response rate limiting (RRL)",
-    meanwhile: "until then answers are not rate limited",
-}];
+pub(crate) const NOT_YET: &[NotYet] = &[];
+
+/// Reads `limits.rrl` into `rrl` (keys left out keep their defaults).
+fn read_rrl(cx: &mut Ctx<'_>, n: &Node, rrl: &mut crate::rrl::Settings) {
+    let m = cx.map(
+        n,
+        "limits.rrl",
+        &["rate", "slip", "ipv4_prefix", "ipv6_prefix", "table_size"],
+    );
+    if let Some(v) = m
+        .get("rate")
+        .and_then(|n| cx.number(n, "rrl rate", 0, 1_000_000))
+    {
+        rrl.rate = v as u32;
+    }
+    if let Some(v) = m.get("slip").and_then(|n| cx.number(n, "rrl slip", 0, 10)) {
+        rrl.slip = v as u32;
+    }
+    if let Some(v) = m
+        .get("ipv4_prefix")
+        .and_then(|n| cx.number(n, "rrl ipv4_prefix", 8, 32))
+    {
+        rrl.ipv4_prefix = v as u8;
+    }
+    if let Some(v) = m
+        .get("ipv6_prefix")
+        .and_then(|n| cx.number(n, "rrl ipv6_prefix", 16, 128))
+    {
+        rrl.ipv6_prefix = v as u8;
+    }
+    if let Some(v) = m
+        .get("table_size")
+        .and_then(|n| cx.number(n, "rrl table_size", 1024, 16_777_216))
+    {
+        rrl.table_size = v as usize;
+    }
+}
 
 /// The candidate closest in spelling to `word` (a swap, a typo, a missing letter), for
 /// "did you mean ...?" hints; `None` when nothing is close or `word` is itself a candidate.
@@ -427,6 +464,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
                 "tcp_max_connections",
                 "tcp_idle_timeout",
                 "rrl",
+                "cookies",
             ],
         );
         cx.not_yet(l, "limits");
@@ -453,6 +491,26 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
             .and_then(|n| cx.duration(n, "tcp_idle_timeout"))
         {
             limits.tcp_idle_timeout = v;
+        }
+        if let Some(r) = lm.get("rrl") {
+            read_rrl(&mut cx, r, &mut limits.rrl);
+        }
+        if let Some(c) = lm.get("cookies") {
+            let cm = cx.map(c, "limits.cookies", &["secret"]);
+            if let Some(s) = cm.get("secret")
+                && let Some(text) = cx.text(s, "cookie secret")
+            {
+                match crate::cookie::Secret::from_hex(text) {
+                    Some(k) => limits.cookie_secret = Some(k),
+                    None => {
+                        cx.err(s, "cookie secret must be 32 hexadecimal digits (128 bits)")
+                            .hint = Some(
+                            "generate one with: openssl rand -hex 16 (the same for every server of the NS set)"
+                                .into(),
+                        );
+                    }
+                }
+            }
         }
     }
 
