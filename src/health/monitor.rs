@@ -19,16 +19,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::checks::{self, CheckChange};
 use super::persist::Writer;
-use super::probe::ProbeResult;
+use super::probe::{LocalFault, ProbeOutcome, ProbeResult};
 use super::schedule::{self, FirstProbe, Limiter, Task};
 use super::stats::TargetStats;
 use super::window::{Transition, Window, WindowState};
 use super::{HealthStates, read_state_file};
 use crate::gslb::{Answers, Check, Gslb, Overrides};
+use crate::server::fdlimit::RateLimited;
+
+/// At most one log line per this period about probes that could not run.
+const NOT_RUN_LOG_EVERY: Duration = Duration::from_secs(10);
 
 pub use super::persist::SavedStates;
 pub use super::status::{LatencySummary, TargetStatus};
@@ -78,6 +82,10 @@ pub(super) struct Entry {
     pub(super) last_change: Option<(SystemTime, String)>,
     /// The last probe result, described.
     pub(super) last_result: Option<String>,
+    /// When a probe last succeeded.
+    pub(super) last_ok: Option<SystemTime>,
+    /// When a probe last could not run here, and why (EMFILE...).
+    pub(super) last_not_run: Option<(SystemTime, String)>,
     /// The members that use this target, for logs and `/status`.
     pub(super) members: Vec<String>,
     /// The target's probe task, if it is probed over the network.
@@ -129,6 +137,8 @@ struct State {
     watchers: HashMap<PathBuf, tokio::task::AbortHandle>,
     dirty: bool,
     results_since_save: u64,
+    /// Probes that could not run, indexed like [`LocalFault::REASONS`].
+    not_run: [u64; LocalFault::REASONS.len()],
 }
 
 struct Inner {
@@ -139,6 +149,7 @@ struct Inner {
     /// The running `health:` settings (a reload may change them).
     settings: Mutex<HealthSettings>,
     writer: Writer,
+    not_run_log: RateLimited,
 }
 
 /// The running prober. Cheap to clone (shared).
@@ -158,6 +169,7 @@ impl Monitor {
                 limiter: Limiter::new(settings.max_in_flight),
                 settings: Mutex::new(settings),
                 writer: Writer::default(),
+                not_run_log: RateLimited::new(NOT_RUN_LOG_EVERY),
             }),
         };
         m.restore();
@@ -287,6 +299,8 @@ impl Monitor {
                     probed,
                     last_change: None,
                     last_result: None,
+                    last_ok: None,
+                    last_not_run: None,
                     members,
                     task,
                 },
@@ -381,9 +395,31 @@ impl Monitor {
         if e.task.as_ref().map(|t| t.id) != Some(task) {
             return;
         }
+        if let ProbeOutcome::NotRun(fault) = &result.outcome {
+            // Says nothing about the target: the window, the state and the statistics stay.
+            let desc = result.outcome.describe();
+            e.last_not_run = Some((SystemTime::now(), desc.clone()));
+            e.last_result = Some(desc.clone());
+            if let Some(i) = LocalFault::REASONS.iter().position(|r| *r == fault.reason) {
+                st.not_run[i] += 1;
+            }
+            if let Some(n) = self.inner.not_run_log.hit() {
+                warn!(
+                    "{n} probe(s) could not run here in the last {}s, states kept (last: {} check {}: {desc}); \
+                     see the descriptor budget in /status limits",
+                    NOT_RUN_LOG_EVERY.as_secs(),
+                    key.address,
+                    key.check
+                );
+            }
+            return;
+        }
         st.results_since_save += 1;
         e.stats.record(&result);
         let ok = result.outcome.is_ok();
+        if ok {
+            e.last_ok = Some(SystemTime::now());
+        }
         let desc = result.outcome.describe();
         e.last_result = Some(format!("{} in {} ms", desc, result.latency.as_millis()));
         let first = !e.probed;
@@ -550,6 +586,16 @@ impl Monitor {
         self.save();
     }
 
+    /// Probes that could not run for a local reason, by reason (every reason, zeros included).
+    pub fn not_run_counts(&self) -> BTreeMap<&'static str, u64> {
+        let st = self.lock();
+        LocalFault::REASONS
+            .iter()
+            .copied()
+            .zip(st.not_run.iter().copied())
+            .collect()
+    }
+
     /// Every target's state, window and statistics, sorted by address and check.
     pub fn status(&self) -> Vec<TargetStatus> {
         let st = self.lock();
@@ -596,6 +642,21 @@ impl Monitor {
         for (_, h) in st.watchers.drain() {
             h.abort();
         }
+    }
+}
+
+/// Appends `dynadns_probes_not_run_total{reason}` (Prometheus text) from
+/// [`Monitor::not_run_counts`].
+pub fn render_not_run(o: &mut String, counts: &BTreeMap<&'static str, u64>) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_probes_not_run_total Probes that could not run for a reason on this host \
+         (EMFILE...), by reason; they do not count for or against any target.\n\
+         # TYPE dynadns_probes_not_run_total counter"
+    );
+    for (reason, n) in counts {
+        let _ = writeln!(o, "dynadns_probes_not_run_total{{reason=\"{reason}\"}} {n}");
     }
 }
 
