@@ -741,6 +741,86 @@ fn describe_target(key: &TargetKey, members: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::gslb::Force;
+    use crate::health::probe::ProbeOutcome;
+
+    /// A probe that could not run here (EMFILE) enters no window: with `down: 1/1` a single
+    /// failure takes the target down, but any number of not-run probes leave it up; they are
+    /// counted and shown.
+    #[tokio::test]
+    async fn a_probe_that_could_not_run_leaves_the_state_alone() {
+        let dir = std::env::temp_dir().join(format!("dynadns-notrun-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("zones")).unwrap();
+        let backend = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = backend.local_addr().unwrap().port();
+        std::fs::write(
+            dir.join("dynadns.yaml"),
+            format!(
+                "zones: zones/\nhealth: {{ state_file: \"\" }}\ndatacenters: {{ msk: {{}} }}\n\
+                 checks:\n  c: {{ type: tcp, port: {port}, interval: 1h, timeout: 1s, down: 1/1, up: 1/1 }}\n\
+                 resources:\n  www:\n    check: c\n    pools:\n      msk: [127.0.0.1]\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("zones/example.com.yaml"),
+            "zone: example.com\nsoa: { primary: ns1, contact: hostmaster, serial: 1 }\n\
+             records:\n  \"@\": { NS: ns1 }\n  ns1: { A: 192.0.2.53 }\n  www: { DYNA: www }\n",
+        )
+        .unwrap();
+        let loaded = crate::config::load(&dir.join("dynadns.yaml")).expect("valid config");
+        let gslb = &loaded.config.gslb;
+        let m = Monitor::new(loaded.config.health.clone());
+        m.configure(gslb);
+        m.wait_first_round(Duration::from_secs(5)).await;
+        assert!(
+            m.states_for(gslb).is_up(0),
+            "first probe of a listening port"
+        );
+        let key = key_of(gslb, 0);
+        let task = m.lock().targets[&key].task.as_ref().unwrap().id;
+        let not_run = || ProbeResult {
+            outcome: ProbeOutcome::NotRun(LocalFault {
+                reason: "emfile",
+                detail: "Too many open files (os error 24)".into(),
+            }),
+            latency: Duration::ZERO,
+        };
+        for _ in 0..5 {
+            m.record(&key, task, not_run());
+        }
+        assert!(
+            m.states_for(gslb).is_up(0),
+            "a local fault took the target down"
+        );
+        assert_eq!(m.not_run_counts()["emfile"], 5);
+        let st = &m.status()[0];
+        assert!(st.last_ok.is_some());
+        assert!(
+            st.last_not_run
+                .as_ref()
+                .unwrap()
+                .1
+                .contains("not probed (emfile)")
+        );
+        assert_eq!(
+            st.results.get("other"),
+            None,
+            "not-run probes are not in the statistics"
+        );
+        // A real failure still counts.
+        m.record(
+            &key,
+            task,
+            ProbeResult {
+                outcome: ProbeOutcome::Refused,
+                latency: Duration::ZERO,
+            },
+        );
+        assert!(!m.states_for(gslb).is_up(0));
+        m.shutdown();
+        drop(backend);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn only_a_real_change_of_forced_states_republishes() {

@@ -133,15 +133,25 @@ pub fn plan(
         admin_max: admin as usize,
     };
     let warning = (wanted > room).then(|| {
+        let mut lowered = Vec::new();
+        if tcp < tcp_wanted as u64 {
+            lowered.push(format!(
+                "limits.tcp_max_connections lowered from {tcp_wanted} to {tcp}"
+            ));
+        }
+        if admin < admin_wanted as u64 {
+            lowered.push(format!(
+                "admin.max_connections lowered from {admin_wanted} to {admin}"
+            ));
+        }
         format!(
             "open-file limit {nofile} is too low for the connection caps: {total} descriptors are \
-             reserved ({} sockets, {} probes, {} other), leaving {room}; \
-             limits.tcp_max_connections lowered from {tcp_wanted} to {tcp} and \
-             admin.max_connections from {admin_wanted} to {admin}. Raise the limit \
+             reserved ({} sockets, {} probes, {} other), leaving {room}; {}. Raise the limit \
              (ulimit -n, or LimitNOFILE= in the systemd unit) to at least {} or lower the caps",
             reserve.sockets,
             reserve.probes,
             reserve.other,
+            lowered.join(", "),
             total + wanted
         )
     });
@@ -375,7 +385,10 @@ mod tests {
         assert_eq!(b.tcp_max, room as usize - 64);
         assert!(b.tcp_max + b.admin_max + b.reserve as usize <= 1024);
         let w = w.expect("a warning");
-        assert!(w.contains("from 1024 to 858"), "{w}");
+        assert!(
+            w.contains("limits.tcp_max_connections lowered from 1024 to 858. Raise"),
+            "{w}"
+        );
         assert!(w.contains("ulimit -n"), "{w}");
         // Tiny limits still leave one connection each.
         let (b, _) = plan(50, &reserve(10), 1024, 64);
