@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${DYNADNS:-target/release/dynadns}
-PORT=${PORT:-15390} ADMIN_PORT=${ADMIN_PORT:-18392} BACKEND_PORT=${BACKEND_PORT:-18393}
+PORT=${PORT:-15395} ADMIN_PORT=${ADMIN_PORT:-18395} BACKEND_PORT=${BACKEND_PORT:-18396}
 NOFILE=${NOFILE:-1024}
 work=$(mktemp -d)
 server="" backends=""
