@@ -104,6 +104,13 @@ pub struct ServerConfig {
     pub health: crate::health::monitor::HealthSettings,
     /// Token required for admin API calls that change state (None: no token).
     pub admin_token: Option<String>,
+    /// `admin.insecure`: the operator accepts an admin API on a non-loopback address without
+    /// a token (anyone who reaches the port can force states).
+    pub admin_insecure: bool,
+    /// `admin.hosts`: extra Host header names the admin API accepts (a reverse proxy's name).
+    pub admin_hosts: Vec<String>,
+    /// `admin.max_connections`: admin connections open at once; more are closed on accept.
+    pub admin_max_connections: usize,
     /// Data files the configuration was built from besides the server file and the zones
     /// (members and networks files, the GeoIP database, BGP dumps): tools rewrite them
     /// (geoipupdate, route-server exports), so the server watches them and reloads on change.
@@ -431,6 +438,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
 
     let mut listen_dns = Vec::new();
     let mut listen_admin = None;
+    let mut listen_admin_node = None;
     if let Some(l) = top.get("listen") {
         let lm = cx.map(l, "listen", &["dns", "admin"]);
         if let Some(d) = lm.get("dns") {
@@ -442,6 +450,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         }
         if let Some(a) = lm.get("admin") {
             listen_admin = cx.addr(a, "admin address");
+            listen_admin_node = Some(*a);
         }
     }
     if listen_dns.is_empty() && !top.contains_key("listen") {
@@ -577,8 +586,43 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         }
     }
     let mut admin_token = None;
+    let mut admin_insecure = false;
+    let mut admin_hosts = Vec::new();
+    let mut admin_max_connections = DEFAULT_ADMIN_MAX_CONNECTIONS;
     if let Some(a) = top.get("admin") {
-        let am = cx.map(a, "admin", &["token"]);
+        let am = cx.map(
+            a,
+            "admin",
+            &["token", "insecure", "hosts", "max_connections"],
+        );
+        if let Some(v) = am
+            .get("insecure")
+            .and_then(|n| cx.flag(n, "admin.insecure"))
+        {
+            admin_insecure = v;
+        }
+        if let Some(h) = am.get("hosts") {
+            for item in h.one_or_many() {
+                match item.as_str() {
+                    Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic()) => {
+                        admin_hosts.push(v.to_ascii_lowercase());
+                    }
+                    _ => {
+                        cx.err(item, "admin.hosts entries must be host names (or name:port)")
+                            .hint = Some(
+                            "write the names a reverse proxy sends in Host, e.g. hosts: [dns-admin.example.net]"
+                                .into(),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(v) = am
+            .get("max_connections")
+            .and_then(|n| cx.number(n, "admin.max_connections", 1, 100_000))
+        {
+            admin_max_connections = v as usize;
+        }
         if let Some(t) = am.get("token") {
             match t.as_str() {
                 Some(v) if v.len() >= 16 => admin_token = Some(v.to_string()),
@@ -588,6 +632,11 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
                 }
             }
         }
+    }
+    if let (Some(addr), Some(node)) = (listen_admin, listen_admin_node)
+        && let Err(msg) = admin_exposure(addr, admin_token.is_some(), admin_insecure)
+    {
+        cx.err(node, msg).hint = Some(ADMIN_EXPOSURE_HINT.into());
     }
     let mut resources = KnownResources::default();
     for (i, r) in gslb.resources.iter().enumerate() {
@@ -608,6 +657,9 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         gslb,
         health,
         admin_token,
+        admin_insecure,
+        admin_hosts,
+        admin_max_connections,
         sources: std::mem::take(&mut cx.sources),
         source_stamps: std::mem::take(&mut cx.source_stamps),
     };
@@ -621,6 +673,27 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         Err(cx.diags)
     } else {
         Ok((Loaded { config, zones }, cx.diags))
+    }
+}
+
+/// Default of `admin.max_connections`: plenty for operators and a scraper, small enough that a
+/// flood of half-open requests cannot take many descriptors.
+pub const DEFAULT_ADMIN_MAX_CONNECTIONS: usize = 64;
+
+/// What to do about an exposed admin API (config error and `serve --admin`).
+pub const ADMIN_EXPOSURE_HINT: &str = "listen on 127.0.0.1 or [::1] (and reach it through SSH or a \
+     reverse proxy), or set admin.token, or accept the risk with admin.insecure: true";
+
+/// Refuses an admin API that anyone on the network could use to force states: a non-loopback
+/// address needs `admin.token` or an explicit `admin.insecure: true`.
+pub fn admin_exposure(addr: SocketAddr, has_token: bool, insecure: bool) -> Result<(), String> {
+    if addr.ip().is_loopback() || has_token || insecure {
+        Ok(())
+    } else {
+        Err(format!(
+            "admin API on {addr} is reachable from other hosts and admin.token is not set: \
+             anyone who reaches it could force members down"
+        ))
     }
 }
 
