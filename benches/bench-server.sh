@@ -22,6 +22,8 @@ done
     printf 'listen:\n  dns: ["%s:%s"]\nzones: zones/\nhealth: { state_file: "" }\n' \
         "${BENCH_ADDR:-127.0.0.1}" "${BENCH_PORT:?}"
     printf 'server:\n  udp_workers: %s\n' "${BENCH_THREADS:-1}"
+    # One load generator on one address: response rate limiting off, or it measures drops.
+    printf 'limits:\n  rrl: { rate: 0 }\n'
 } > "$work/dynadns.yaml"
 if [[ "${BENCH_GSLB:-0}" == 1 ]]; then
     python3 - "$work" <<'PY'

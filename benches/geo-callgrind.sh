@@ -40,6 +40,7 @@ listen: { dns: ["127.0.0.1:$PORT"] }
 zones: zones/
 health: { state_file: "" }
 server: { udp_workers: 1 }
+limits: { rrl: { rate: 0 } }   # one dnsperf source: no rate limiting
 geoip: { database: "$db" }
 datacenters:
   a: { location: [51.5, -0.1] }

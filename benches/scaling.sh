@@ -17,7 +17,9 @@ trap '[[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cp -r zones "$work/zones"
 cp -r pools health "$work/" 2>/dev/null || true
 for w in $WORKERS; do
-    sed -e "s/^  dns: .*/  dns: [\"127.0.0.1:$PORT\"]/" -e 's/^  admin: .*//' dynadns.yaml > "$work/dynadns.yaml"
+    # dnsperf is one source: response rate limiting off (limits.rrl.rate 0).
+    sed -e "s/^  dns: .*/  dns: [\"127.0.0.1:$PORT\"]/" -e 's/^  admin: .*//' \
+        -e 's/^limits:$/limits:\n  rrl: { rate: 0 }/' dynadns.yaml > "$work/dynadns.yaml"
     printf 'server:\n  udp_workers: %s\n' "$w" >> "$work/dynadns.yaml"
     sed -i 's/^  state_file: .*/  state_file: ""/' "$work/dynadns.yaml"
     last=$((SERVER_CPUS_FROM + w - 1))

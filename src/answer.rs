@@ -7,10 +7,12 @@
 
 use std::net::IpAddr;
 
+use crate::cookie::{self, Status as CookieStatus};
 use crate::gslb::members::{V4, V6};
 use crate::gslb::pick::{Dice, MAX_PICK, Rotation};
 use crate::gslb::resolve::{ClientInfo, Decision, NoTrace, Outcome as SelectOutcome};
 use crate::gslb::rng::with_thread_rng;
+use crate::rrl::{Class, Kind};
 use crate::snapshot::Snapshot;
 use crate::wire::name::MAX_NAME_LEN;
 use crate::wire::query::{self, Edns, Parsed, Query, Question};
@@ -39,10 +41,70 @@ pub struct Client {
 /// Longest in-zone CNAME/DNAME chain we follow in one answer; a loop stops here too.
 pub const MAX_CHAIN: usize = 5;
 
+/// What the server needs to know about a response besides its bytes: its class for rate
+/// limiting, what the query's cookie proved, and where the records start and the OPT record
+/// sits, so a limited response can be cut down to its truncated form in place ([`slip`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Meta {
+    /// The response's RCODE (extended bits included).
+    pub rcode: u16,
+    /// The rate limiting bucket class of the response.
+    pub class: Class,
+    /// What the query's COOKIE option said.
+    pub cookie: CookieStatus,
+    /// End of the header and question in the response.
+    pub question_end: usize,
+    /// Where the OPT record starts in the response, when there is one.
+    pub opt_start: Option<usize>,
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Meta {
+            rcode: rcode::NOERROR,
+            class: Class::ERROR,
+            cookie: CookieStatus::None,
+            question_end: crate::wire::HEADER_LEN,
+            opt_start: None,
+        }
+    }
+}
+
+/// Turns the response of length `len` in `out` (described by `meta`) into its truncated form:
+/// TC=1, header, question and OPT record only (a rate-limited "slip": the client retries over
+/// TCP). Returns the new length. Moves bytes within `out`; allocates nothing.
+pub fn slip(out: &mut [u8], len: usize, meta: &Meta) -> usize {
+    let qend = meta.question_end.min(len);
+    let flags = u16::from_be_bytes([out[2], out[3]]) | flag::TC;
+    out[2..4].copy_from_slice(&flags.to_be_bytes());
+    out[6..10].fill(0);
+    let mut n = qend;
+    match meta.opt_start {
+        Some(start) if start >= qend && start < len => {
+            out.copy_within(start..len, qend);
+            n += len - start;
+            out[10..12].copy_from_slice(&1u16.to_be_bytes());
+        }
+        _ => out[10..12].fill(0),
+    }
+    n
+}
+
 /// Answers one packet. Returns the response length in `out`, or `None` to stay silent.
 ///
 /// `out` must be at least 65535 bytes long so a TCP answer always fits.
 pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -> Option<usize> {
+    respond_meta(snap, packet, client, out, &mut Meta::default())
+}
+
+/// [`respond`], also filling `meta` for rate limiting and metrics.
+pub fn respond_meta(
+    snap: &Snapshot,
+    packet: &[u8],
+    client: Client,
+    out: &mut [u8],
+    meta: &mut Meta,
+) -> Option<usize> {
     let (q, kind) = match query::parse(packet) {
         Parsed::Drop => return None,
         Parsed::Query(q) => (q, rcode::NOERROR),
@@ -67,12 +129,37 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
         // client advertised less than it sent, which only a broken client does.
         let _ = w.question(question.raw);
     }
-    let opt_len = q.edns.map_or(0, |e| 11 + ecs_option_len(&e));
+    meta.question_end = w.len();
+    // RFC 7873 §5.2: a well-formed COOKIE is answered with the client cookie and a fresh
+    // server cookie, whatever the transport and whether or not the one received was valid.
+    let cookie_in = q.edns.and_then(|e| e.cookie);
+    let mut cookie_out = [0u8; 4 + cookie::OPTION_BODY_LEN];
+    meta.cookie = CookieStatus::None;
+    if let Some(c) = &cookie_in {
+        let now = cookie::unix_now();
+        meta.cookie = cookie::verify(&snap.cookie_secret, c, client.addr, now);
+        cookie_out[0..2].copy_from_slice(&opt::COOKIE.to_be_bytes());
+        cookie_out[2..4].copy_from_slice(&(cookie::OPTION_BODY_LEN as u16).to_be_bytes());
+        cookie_out[4..12].copy_from_slice(&c.client);
+        cookie_out[12..].copy_from_slice(&cookie::server_cookie(
+            &snap.cookie_secret,
+            &c.client,
+            client.addr,
+            now,
+        ));
+    }
+    let cookie_len = if cookie_in.is_some() {
+        cookie_out.len()
+    } else {
+        0
+    };
+    let opt_len = q.edns.map_or(0, |e| 11 + ecs_option_len(&e) + cookie_len);
     w.set_limit(limit.saturating_sub(opt_len));
 
     let mut code = kind;
     let mut aa = false;
     let mut scope = 0u8;
+    let mut class = Class::ERROR;
     if kind == rcode::NOERROR
         && let Some(question) = &q.question
     {
@@ -91,8 +178,10 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
                 code = outcome.rcode;
                 aa = outcome.authoritative;
                 scope = outcome.scope;
+                class = outcome.class;
             }
             Err(Full) => {
+                class = Class::named(Kind::Positive, question.lower_name(), question.qtype);
                 // RFC 2181 §9: the answer does not fit; the client must retry over TCP.
                 w.clear_sections();
                 w.set_header(q.id, base_flags | flag::TC | flag::AA);
@@ -107,10 +196,20 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
     }
     w.set_header(q.id, flags);
     w.set_limit(limit);
+    // Errors share one bucket per network, whatever the name (BIND's "errors" class).
+    if !matches!(code, rcode::NOERROR | rcode::NXDOMAIN) {
+        class = Class::ERROR;
+    }
+    meta.rcode = code;
+    meta.class = class;
+    meta.opt_start = None;
     if let Some(edns) = &q.edns {
-        let mut opts = [0u8; 24];
-        let n = write_ecs_option(edns, scope, &mut opts);
+        let mut opts = [0u8; 24 + 4 + cookie::OPTION_BODY_LEN];
+        let mut n = write_ecs_option(edns, scope, &mut opts);
+        opts[n..n + cookie_len].copy_from_slice(&cookie_out[..cookie_len]);
+        n += cookie_len;
         let ext = (code >> 4) as u8;
+        meta.opt_start = Some(w.len());
         if w.opt(
             snap.limits.edns_udp_payload,
             ext,
@@ -121,6 +220,7 @@ pub fn respond(snap: &Snapshot, packet: &[u8], client: Client, out: &mut [u8]) -
         {
             // Cannot happen: space was reserved above. Stay correct anyway.
             w.clear_sections();
+            meta.opt_start = None;
         }
     }
     Some(w.finish())
@@ -145,7 +245,7 @@ fn ecs_option_len(e: &Edns) -> usize {
 
 /// Echoes the client subnet option with the scope the answer depended on: 0 for static data
 /// and for GSLB decisions that ignore the client (RFC 7871 §7.2.1). Returns the option length.
-fn write_ecs_option(e: &Edns, scope: u8, out: &mut [u8; 24]) -> usize {
+fn write_ecs_option(e: &Edns, scope: u8, out: &mut [u8]) -> usize {
     let Some(cs) = e.client_subnet else { return 0 };
     let addr_len = (cs.source_prefix as usize).div_ceil(8);
     out[0..2].copy_from_slice(&opt::CLIENT_SUBNET.to_be_bytes());
@@ -166,6 +266,8 @@ struct Outcome {
     authoritative: bool,
     /// ECS scope prefix length of the answer.
     scope: u8,
+    /// Rate limiting class (errors are classed by `respond` from the RCODE).
+    class: Class,
 }
 
 impl Outcome {
@@ -174,6 +276,7 @@ impl Outcome {
             rcode,
             authoritative: true,
             scope: 0,
+            class: Class::ERROR,
         }
     }
 
@@ -182,7 +285,13 @@ impl Outcome {
             rcode,
             authoritative: false,
             scope: 0,
+            class: Class::ERROR,
         }
+    }
+
+    fn with_class(mut self, class: Class) -> Self {
+        self.class = class;
+        self
     }
 }
 
@@ -225,11 +334,11 @@ fn chaos(snap: &Snapshot, q: &Question<'_>, w: &mut Writer<'_>) -> Result<Outcom
         return Ok(Outcome::not_aa(rcode::REFUSED));
     };
     if q.qtype != rtype::TXT && q.qtype != rtype::ANY {
-        return Ok(Outcome::aa(rcode::NOERROR));
+        return Ok(Outcome::aa(rcode::NOERROR).with_class(Class::named(Kind::NoData, name, 0)));
     }
     // Borrowed, not boxed: write the TXT by hand to avoid building an RdataPiece per query.
     w.record_raw(Section::Answer, q.name(), rtype::TXT, class::CH, 0, data)?;
-    Ok(Outcome::aa(rcode::NOERROR))
+    Ok(Outcome::aa(rcode::NOERROR).with_class(Class::named(Kind::Positive, name, q.qtype)))
 }
 
 /// A name being resolved, held in a stack buffer as the chain is followed.
@@ -299,7 +408,11 @@ fn answer_in_zone(
     let mut owner_buf = [0u8; MAX_NAME_LEN];
     let mut owner_len = q.name_len;
     owner_buf[..owner_len].copy_from_slice(q.name());
-    let mut outcome = Outcome::aa(rcode::NOERROR);
+    let mut outcome = Outcome::aa(rcode::NOERROR).with_class(Class::named(
+        Kind::Positive,
+        q.lower_name(),
+        q.qtype,
+    ));
     let mut extra = Extra::None;
     let mut visited = Visited::default();
     visited.push(q.lower_name());
@@ -313,12 +426,14 @@ fn answer_in_zone(
         match zone.lookup(cur.lower(), qtype) {
             Lookup::NxDomain => {
                 outcome.rcode = rcode::NXDOMAIN;
+                outcome.class = Class::named(Kind::NxDomain, &zone.apex().owner, 0);
                 write_soa(zone, w)?;
                 break;
             }
             Lookup::Referral(cut) => {
                 if hop == 0 {
                     outcome.authoritative = false;
+                    outcome.class = Class::named(Kind::Referral, &cut.owner, 0);
                 }
                 if let Some(ns) = cut.get(rtype::NS) {
                     write_rrset(w, Section::Authority, &cut.owner, ns)?;
@@ -448,6 +563,14 @@ fn answer_in_zone(
         }
     }
 
+    // NOERROR with no answer (NODATA) is keyed by the zone, like NXDOMAIN, so a flood of
+    // random types or empty names shares one bucket.
+    if outcome.rcode == rcode::NOERROR
+        && outcome.class.kind == Kind::Positive
+        && w.count(Section::Answer) == 0
+    {
+        outcome.class = Class::named(Kind::NoData, &zone.apex().owner, 0);
+    }
     match extra {
         Extra::None => {}
         Extra::Targets(set) => {

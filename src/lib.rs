@@ -14,6 +14,8 @@
 //! - [`answer`]: one query in, one response out; no locks, no allocation.
 //! - [`health`] probes targets and publishes states; [`admin`] serves /status, /metrics and
 //!   forced states over HTTP.
+//! - [`rrl`] and [`cookie`]: response rate limiting, and the DNS cookies that exempt proven
+//!   clients from it.
 //! - [`server`]: UDP worker threads, TCP tasks, reload on SIGHUP, graceful stop.
 //! - [`explain`]: the decision path for one name and client, for operators.
 //! - [`fsread`]: every file is read through it: regular files only, under a size limit.
@@ -21,6 +23,7 @@
 pub mod admin;
 pub mod answer;
 pub mod config;
+pub mod cookie;
 pub mod diag;
 pub mod duration;
 pub mod explain;
@@ -29,6 +32,7 @@ pub mod geo;
 pub mod gslb;
 pub mod health;
 pub mod import;
+pub mod rrl;
 pub mod server;
 pub mod snapshot;
 pub mod wire;

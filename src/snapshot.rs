@@ -30,6 +30,11 @@ pub struct Snapshot {
     pub resolvers: Box<[Resolver]>,
     /// Protocol limits.
     pub limits: Limits,
+    /// The response rate limiting table for `limits.rrl`, shared by every UDP worker; made
+    /// anew when a configuration is applied, kept across health changes.
+    pub rrl: Arc<crate::rrl::Limiter>,
+    /// The key of our DNS server cookies: the configured one, or this process's random one.
+    pub cookie_secret: crate::cookie::Secret,
     /// Pre-encoded CHAOS TXT answers.
     pub chaos: Chaos,
     /// Increases with every published snapshot, for logs and the status API.
@@ -86,6 +91,11 @@ impl Snapshot {
             gslb,
             health,
             limits: config.limits.clone(),
+            rrl: Arc::new(crate::rrl::Limiter::new(&config.limits.rrl)),
+            cookie_secret: config
+                .limits
+                .cookie_secret
+                .unwrap_or_else(crate::cookie::Secret::process_random),
             chaos: Chaos {
                 version: txt_rdata(&config.server.version),
                 identity: txt_rdata(&config.server.identity),
@@ -110,6 +120,8 @@ impl Snapshot {
             ),
             health,
             limits: self.limits.clone(),
+            rrl: self.rrl.clone(),
+            cookie_secret: self.cookie_secret,
             chaos: Chaos {
                 version: self.chaos.version.clone(),
                 identity: self.chaos.identity.clone(),

@@ -194,15 +194,42 @@ resources:
     assert_eq!(all.len(), 6, "{all:#?}");
 }
 
-/// Keys the grammar has but the server does not implement yet say so, at the key, instead of
-/// passing silently. Geo map keys that need the GeoIP database are errors at the key when no
-/// `geoip.database` is configured; region codes are checked (capitals, ISO shapes, the seven
-/// continents) and the datacenter names under them too.
+/// `limits.rrl` and `limits.cookies` values out of range, unknown keys under them and a
+/// cookie secret that is not 128 bits of hex are errors at the value, with a hint.
 #[test]
-fn keys_not_supported_yet_and_geo_keys_without_a_database_are_errors() {
+fn rrl_and_cookie_settings_are_checked() {
     let config = "\
 limits:
-  rrl: { rate: 200, slip: 2 }
+  rrl: { rate: 2000000, slip: -1, ipv4_prefix: 33, burst: 5 }
+  cookies: { secret: 0123456789abcdef }
+";
+    let (text, all) = check(config, &[]);
+    find(&all, &at(&text, "2000000", 0), &["rrl rate"]);
+    find(&all, &at(&text, "-1", 0), &["rrl slip"]);
+    find(&all, &at(&text, "33", 0), &["rrl ipv4_prefix"]);
+    let r = find(&all, &at(&text, "burst", 0), &["unknown key 'burst'"]);
+    assert!(r.hint.contains("rate, slip"), "{r:?}");
+    let r = find(
+        &all,
+        &at(&text, "0123456789abcdef", 0),
+        &["32 hexadecimal digits"],
+    );
+    assert!(r.hint.contains("openssl rand -hex 16"), "{r:?}");
+    assert_eq!(all.len(), 5, "{all:#?}");
+
+    let (_, all) = check(
+        "limits:\n  rrl: { rate: 0 }\n  cookies: { secret: e5e973e5a6b2a43f48e7dc849e37bfcf }\n",
+        &[],
+    );
+    assert!(all.is_empty(), "{all:#?}");
+}
+
+/// Geo map keys that need the GeoIP database are errors at the key when no `geoip.database`
+/// is configured; region codes are checked (capitals, ISO shapes, the seven continents) and
+/// the datacenter names under them too.
+#[test]
+fn geo_keys_without_a_database_are_errors() {
+    let config = "\
 datacenters: { msk: {}, spb: {} }
 geo_maps:
   world:
@@ -213,7 +240,6 @@ geo_maps:
     nearest: banana
 ";
     let (text, all) = check(config, &[]);
-    find(&all, &at(&text, "rrl", 0), &["rrl", "not supported yet"]);
     for key in ["continents", "countries", "subdivisions", "nearest"] {
         let r = find(&all, &at(&text, key, 0), &[key, "needs geoip.database"]);
         assert!(r.hint.contains("geoip: { database: PATH }"), "{r:?}");
@@ -228,7 +254,7 @@ geo_maps:
     let r = find(&all, &at(&text, "RU: [msk]", 0), &["'RU'", "subdivision"]);
     assert!(r.hint.contains("RU-NVS"), "{r:?}");
     find(&all, &at(&text, "banana", 0), &["nearest", "true or false"]);
-    assert_eq!(all.len(), 11, "{all:#?}");
+    assert_eq!(all.len(), 10, "{all:#?}");
 }
 
 /// A GeoIP database that is missing or not a database is an error at `database`, naming the

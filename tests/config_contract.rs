@@ -6,11 +6,10 @@
 //! to, into a temp dir. Without the shared checkout the test skips with a message, unless
 //! `DYNADNS_REQUIRE_CONFORMANCE=1` makes that a failure.
 //!
-//! The example as written does not load: it sets `limits.rrl` (not supported yet), and its
-//! `rtb` resource names check `rtb-tcp` and datacenter `eu`, which it never defines. The test
-//! pins those errors exactly, so any change in the contract's own errors fails it; then it
-//! adds the two missing definitions (marked `# fixture`) and requires the `rrl` error to be the
-//! only one left. The example's `geoip/demo-city.mmdb` is the shared MaxMind City test
+//! The example as written does not load: its `rtb` resource names check `rtb-tcp` and
+//! datacenter `eu`, which it never defines. The test pins those errors exactly, so any change
+//! in the contract's own errors fails it; then it adds the two missing definitions (marked
+//! `# fixture`) and requires the example to load without any error (`limits.rrl` included). The example's `geoip/demo-city.mmdb` is the shared MaxMind City test
 //! database (`../shared/geoip/GeoIP2-City-Test.mmdb`) copied into the temp dir.
 
 mod common;
@@ -100,14 +99,13 @@ fn contract_server_file_example_loads() {
     };
     let mmdb = std::fs::read(db).expect("read the GeoIP test database");
 
-    // Until response rate limiting is implemented, `limits.rrl` is a "not supported yet"
-    // error; every GeoIP key of the example loads.
-    let not_yet = [("'rrl' is not supported yet", "rrl:")];
-    // The contract's own gaps, in file order after `rrl`. When the contract defines `rtb-tcp`
-    // and `eu`, these two go, and so do the fixture lines below.
-    let mut as_written = not_yet.to_vec();
-    as_written.push(("unknown check 'rtb-tcp'", "rtb-tcp"));
-    as_written.push(("datacenter 'eu' is not declared", "eu:"));
+    // Every key of the example loads, `limits.rrl` and the GeoIP keys included. The
+    // contract's own gaps, in file order: when the contract defines `rtb-tcp` and `eu`, these
+    // two go, and so do the fixture lines below.
+    let as_written = [
+        ("unknown check 'rtb-tcp'", "rtb-tcp"),
+        ("datacenter 'eu' is not declared", "eu:"),
+    ];
     assert_errors(&example, &errors_of(&example, &mmdb), &as_written);
 
     let fixed = add_under(
@@ -120,5 +118,5 @@ fn contract_server_file_example_loads() {
         "datacenters:",
         "  eu: {}                                   # fixture: the contract does not declare it",
     );
-    assert_errors(&fixed, &errors_of(&fixed, &mmdb), &not_yet);
+    assert_errors(&fixed, &errors_of(&fixed, &mmdb), &[]);
 }

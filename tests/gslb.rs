@@ -31,6 +31,7 @@ listen:
 zones: zones/
 limits:
   edns_udp_payload: 1232
+  rrl: { rate: 0 }
 ";
 
 /// The datacenters every test may name in pools, maps and routes.

@@ -78,7 +78,7 @@ fn size_zone() -> String {
 
 fn config_with(limits: &str) -> String {
     format!(
-        "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\nlimits:\n  edns_udp_payload: 1232\n{limits}"
+        "listen:\n  dns: [\"127.0.0.1:5353\"]\nzones: zones/\nlimits:\n  edns_udp_payload: 1232\n  rrl: {{ rate: 0 }}\n{limits}"
     )
 }
 

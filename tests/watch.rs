@@ -39,6 +39,7 @@ zones: zones/
 health: {{ state_file: \"\" }}
 server:
   watch_debounce: {debounce}
+limits: {{ rrl: {{ rate: 0 }} }}
 "
     )
 }

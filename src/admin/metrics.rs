@@ -176,6 +176,12 @@ pub struct ServerMetrics {
     pub queries_udp: u64,
     /// DNS messages received over TCP.
     pub queries_tcp: u64,
+    /// UDP responses rate limiting dropped.
+    pub rrl_dropped: u64,
+    /// UDP responses rate limiting sent truncated instead.
+    pub rrl_slipped: u64,
+    /// UDP queries by what their COOKIE option proved (`valid`, `invalid`, `client_only`).
+    pub cookies: [(&'static str, u64); 3],
 }
 
 /// Appends the reload, data file and query metrics.
@@ -195,6 +201,26 @@ pub fn render_server(o: &mut String, m: &ServerMetrics) {
         "dynadns_queries_total{{transport=\"tcp\"}} {}",
         m.queries_tcp
     );
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_rrl_dropped_total UDP responses not sent: over the rate limit (limits.rrl)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_rrl_dropped_total counter");
+    let _ = writeln!(o, "dynadns_rrl_dropped_total {}", m.rrl_dropped);
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_rrl_slipped_total UDP responses over the rate limit sent truncated (TC=1) instead."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_rrl_slipped_total counter");
+    let _ = writeln!(o, "dynadns_rrl_slipped_total {}", m.rrl_slipped);
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_cookies_total UDP queries with a DNS cookie, by result (valid server cookie, invalid one, client cookie only)."
+    );
+    let _ = writeln!(o, "# TYPE dynadns_cookies_total counter");
+    for (result, n) in &m.cookies {
+        let _ = writeln!(o, "dynadns_cookies_total{{result=\"{result}\"}} {n}");
+    }
     let _ = writeln!(
         o,
         "# HELP dynadns_reloads_total Reloads by trigger (signal, file) and outcome (ok, failed)."

@@ -9,20 +9,25 @@
 mod metrics;
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use serde::{Deserialize, Serialize};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::gslb::{Answers, Force, Overrides};
 use crate::health::monitor::{Monitor, TargetStatus};
+use crate::server::fdlimit::{ACCEPT_BACKOFF, Connections, RateLimited};
 use crate::server::{ReloadReport, Stamp, WatchList, rfc3339};
 use crate::snapshot::SharedSnapshot;
 
@@ -32,6 +37,8 @@ use crate::snapshot::SharedSnapshot;
 #[derive(Debug, Default)]
 pub struct Live {
     token: RwLock<Option<String>>,
+    /// `admin.hosts`: extra Host header values accepted (lowercase).
+    hosts: RwLock<Vec<String>>,
     reload: RwLock<Option<ReloadReport>>,
     /// Reloads by (trigger label, outcome).
     reloads: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
@@ -82,6 +89,11 @@ impl Live {
         *self.token.write().unwrap_or_else(|e| e.into_inner()) = token;
     }
 
+    /// Replaces the extra Host names accepted (`admin.hosts`).
+    pub fn set_hosts(&self, hosts: Vec<String>) {
+        *self.hosts.write().unwrap_or_else(|e| e.into_inner()) = hosts;
+    }
+
     fn token(&self) -> Option<String> {
         self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -117,12 +129,31 @@ impl Counter {
     }
 }
 
-/// DNS messages received, for `dynadns_queries_total`: one counter per UDP worker thread (no
+/// What one UDP worker counts: messages received (`dynadns_queries_total`), responses rate
+/// limiting dropped or slipped, and the cookies queries carried. Each worker has its own, so
+/// the query path shares no cache line.
+#[derive(Debug, Default)]
+pub struct UdpCounters {
+    /// DNS messages received.
+    pub queries: Counter,
+    /// Responses rate limiting dropped.
+    pub rrl_dropped: Counter,
+    /// Responses rate limiting sent truncated instead.
+    pub rrl_slipped: Counter,
+    /// Queries with a valid server cookie (exempt from rate limiting).
+    pub cookie_valid: Counter,
+    /// Queries with a server cookie that was not ours, not for this address, or too old.
+    pub cookie_invalid: Counter,
+    /// Queries with a client cookie only.
+    pub cookie_client_only: Counter,
+}
+
+/// DNS messages received, for `dynadns_queries_total`: counters per UDP worker thread (no
 /// shared cache line on the query path) and one for TCP.
 #[derive(Debug, Default)]
 pub struct QueryCounters {
     /// Indexed by UDP worker.
-    pub udp: Box<[Counter]>,
+    pub udp: Box<[UdpCounters]>,
     /// All TCP connections.
     pub tcp: Counter,
 }
@@ -131,13 +162,14 @@ impl QueryCounters {
     /// Counters for `udp_workers` UDP threads.
     pub fn new(udp_workers: usize) -> QueryCounters {
         QueryCounters {
-            udp: (0..udp_workers).map(|_| Counter::default()).collect(),
+            udp: (0..udp_workers).map(|_| UdpCounters::default()).collect(),
             tcp: Counter::default(),
         }
     }
 
-    fn udp_total(&self) -> u64 {
-        self.udp.iter().map(Counter::get).sum()
+    /// The sum over UDP workers of one of their counters.
+    fn udp_sum(&self, f: impl Fn(&UdpCounters) -> &Counter) -> u64 {
+        self.udp.iter().map(|c| f(c).get()).sum()
     }
 }
 
@@ -148,6 +180,11 @@ pub struct AdminState {
     monitor: Monitor,
     live: Arc<Live>,
     queries: Arc<QueryCounters>,
+    /// The admin listener's address: requests must name it (or `admin.hosts`) in Host. None:
+    /// no Host check (a router served by a test harness).
+    listen: Option<SocketAddr>,
+    /// Connection caps and the descriptor budget, for `/status` and `/metrics`.
+    conns: Option<Arc<Connections>>,
 }
 
 impl AdminState {
@@ -164,9 +201,64 @@ impl AdminState {
             monitor,
             live,
             queries,
+            listen: None,
+            conns: None,
         }
     }
+
+    /// Checks the Host header against `listen` and shows the caps of `conns`.
+    pub fn with_listener(mut self, listen: SocketAddr, conns: Arc<Connections>) -> Self {
+        self.listen = Some(listen);
+        self.conns = Some(conns);
+        self
+    }
+
+    /// Whether a request's Host header names this API: the listen address exactly
+    /// (`127.0.0.1:8053`, `[::1]:8053`), `localhost:PORT` on loopback, any IP literal with the
+    /// port when listening on all addresses, or an `admin.hosts` entry (with or without port).
+    /// A page from a rebound DNS name in a browser sends its own name and is refused.
+    fn host_allowed(&self, host: &str) -> bool {
+        let Some(listen) = self.listen else {
+            return true;
+        };
+        let host = host.trim().to_ascii_lowercase();
+        if host == listen.to_string() {
+            return true;
+        }
+        if listen.ip().is_loopback() && host == format!("localhost:{}", listen.port()) {
+            return true;
+        }
+        if listen.ip().is_unspecified()
+            && host
+                .parse::<SocketAddr>()
+                .is_ok_and(|a| a.port() == listen.port())
+        {
+            return true;
+        }
+        let bare = match host.rsplit_once(':') {
+            Some((name, port))
+                if !name.ends_with(']') && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                name
+            }
+            _ => host.as_str(),
+        };
+        self.live
+            .hosts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|h| *h == host || *h == bare)
+    }
 }
+
+/// Most time a client may take to send a request's headers (also the idle time allowed on a
+/// kept-alive connection before its next request): a half-open request holds a slot no longer.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Longest life of one admin connection, requests and keep-alive included: a slow reader or a
+/// trickled body cannot hold a slot for ever. Clients reconnect for more.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
 
 /// One watched data file as `/status` shows it.
 #[derive(Debug, Serialize)]
@@ -223,13 +315,74 @@ pub fn router(state: AdminState) -> Router {
             "/api/v1/overrides/datacenter/{datacenter}",
             put(put_datacenter).delete(delete_datacenter),
         )
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .with_state(state)
 }
 
-/// Serves the admin API on an already bound listener until the process stops.
-pub async fn serve(listener: tokio::net::TcpListener, state: AdminState) {
-    if let Err(e) = axum::serve(listener, router(state)).await {
-        warn!("admin API stopped: {e}");
+/// Refuses requests whose Host header does not name this API (DNS rebinding from a browser).
+async fn check_host(State(st): State<AdminState>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if st.host_allowed(host) {
+        return next.run(req).await;
+    }
+    debug!("admin: request for Host '{host}' refused");
+    (
+        StatusCode::MISDIRECTED_REQUEST,
+        format!(
+            "Host '{host}' is not this admin API: use its listen address, or add the name to admin.hosts\n"
+        ),
+    )
+        .into_response()
+}
+
+/// Serves the admin API on an already bound listener until the process stops: at most
+/// `conns.admin` connections (more are closed at once, so a flood of half-open requests costs
+/// a few descriptors and a legitimate client gets in on retry once the held ones time out),
+/// [`HEADER_TIMEOUT`] to send headers, [`CONNECTION_LIFETIME`] per connection.
+pub async fn serve(listener: tokio::net::TcpListener, state: AdminState, conns: Arc<Connections>) {
+    let app = router(state);
+    let refused = RateLimited::new(Duration::from_secs(10));
+    let errors = RateLimited::new(Duration::from_secs(10));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                if let Some(n) = errors.hit() {
+                    warn!("admin accept error: {e} ({n} in the last 10s)");
+                }
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let Some(slot) = conns.admin.try_take() else {
+            if let Some(n) = refused.hit() {
+                warn!(
+                    "admin connection cap reached ({} open): closing new connections at once \
+                     ({n} closed, last from {peer}); see admin.max_connections",
+                    conns.admin.max()
+                );
+            }
+            drop(stream);
+            continue;
+        };
+        let svc = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .keep_alive(true);
+            let conn = http.serve_connection(TokioIo::new(stream), svc);
+            match tokio::time::timeout(CONNECTION_LIFETIME, conn).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => debug!("admin {peer}: {e}"),
+                Err(_) => debug!("admin {peer}: connection closed after {CONNECTION_LIFETIME:?}"),
+            }
+            drop(slot);
+        });
     }
 }
 
@@ -265,6 +418,21 @@ struct StatusBody {
     sources: Vec<SourceStatus>,
     /// The GeoIP database and BGP dumps the geo maps were compiled from.
     geo: GeoStatus,
+    /// The descriptor budget and connection caps in force (null when not served by `serve`).
+    limits: Option<LimitsStatus>,
+    /// Probes that could not run for a local reason (EMFILE...), by reason.
+    probes_not_run: BTreeMap<&'static str, u64>,
+}
+
+/// The descriptor budget as `/status` shows it.
+#[derive(Serialize)]
+struct LimitsStatus {
+    nofile: u64,
+    reserve: u64,
+    tcp_max: usize,
+    admin_max: usize,
+    tcp_open: u64,
+    admin_open: u64,
 }
 
 /// Where the running geo data came from: operators check after geoipupdate or a route-server
@@ -365,6 +533,18 @@ async fn status(State(st): State<AdminState>) -> Response {
         reload: st.live.last_reload(),
         sources: source_status(&st.live.watch_list()),
         geo: geo_status(&snap.gslb),
+        limits: st.conns.as_ref().map(|c| {
+            let b = c.budget();
+            LimitsStatus {
+                nofile: b.nofile,
+                reserve: b.reserve,
+                tcp_max: b.tcp_max,
+                admin_max: b.admin_max,
+                tcp_open: c.tcp.open(),
+                admin_open: c.admin.open(),
+            }
+        }),
+        probes_not_run: st.monitor.not_run_counts(),
     };
     axum::Json(body).into_response()
 }
@@ -377,10 +557,21 @@ async fn metrics(State(st): State<AdminState>) -> Response {
         &metrics::ServerMetrics {
             reloads: st.live.reload_counts(),
             sources: source_status(&st.live.watch_list()),
-            queries_udp: st.queries.udp_total(),
+            queries_udp: st.queries.udp_sum(|c| &c.queries),
+            rrl_dropped: st.queries.udp_sum(|c| &c.rrl_dropped),
+            rrl_slipped: st.queries.udp_sum(|c| &c.rrl_slipped),
+            cookies: [
+                ("valid", st.queries.udp_sum(|c| &c.cookie_valid)),
+                ("invalid", st.queries.udp_sum(|c| &c.cookie_invalid)),
+                ("client_only", st.queries.udp_sum(|c| &c.cookie_client_only)),
+            ],
             queries_tcp: st.queries.tcp.get(),
         },
     );
+    if let Some(c) = &st.conns {
+        c.render_metrics(&mut text);
+    }
+    crate::health::monitor::render_not_run(&mut text, &st.monitor.not_run_counts());
     (
         [(
             header::CONTENT_TYPE,
@@ -395,7 +586,10 @@ async fn list_overrides(State(st): State<AdminState>) -> Response {
     axum::Json(st.monitor.overrides()).into_response()
 }
 
+/// Unknown fields are refused: `{"state": "down", "reason": ...}` must not look accepted when
+/// part of it was ignored.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ForceBody {
     state: Force,
 }

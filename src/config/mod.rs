@@ -28,6 +28,10 @@ pub struct Limits {
     pub tcp_max_connections: usize,
     /// A TCP connection with no complete query for this long is closed (RFC 7766 §6.2.3).
     pub tcp_idle_timeout: Duration,
+    /// Response rate limiting over UDP (`limits.rrl`).
+    pub rrl: crate::rrl::Settings,
+    /// Key of our DNS server cookies (`limits.cookies.secret`); `None`: random per process.
+    pub cookie_secret: Option<crate::cookie::Secret>,
 }
 
 impl Default for Limits {
@@ -37,6 +41,8 @@ impl Default for Limits {
             max_answers: 64,
             tcp_max_connections: 1024,
             tcp_idle_timeout: Duration::from_secs(10),
+            rrl: crate::rrl::Settings::default(),
+            cookie_secret: None,
         }
     }
 }
@@ -102,6 +108,13 @@ pub struct ServerConfig {
     pub health: crate::health::monitor::HealthSettings,
     /// Token required for admin API calls that change state (None: no token).
     pub admin_token: Option<String>,
+    /// `admin.insecure`: the operator accepts an admin API on a non-loopback address without
+    /// a token (anyone who reaches the port can force states).
+    pub admin_insecure: bool,
+    /// `admin.hosts`: extra Host header names the admin API accepts (a reverse proxy's name).
+    pub admin_hosts: Vec<String>,
+    /// `admin.max_connections`: admin connections open at once; more are closed on accept.
+    pub admin_max_connections: usize,
     /// Data files the configuration was built from besides the server file and the zones
     /// (members and networks files, the GeoIP database, BGP dumps): tools rewrite them
     /// (geoipupdate, route-server exports), so the server watches them and reloads on change.
@@ -151,12 +164,43 @@ pub(crate) struct NotYet {
 }
 
 /// Every key that is reserved but not implemented yet (the one list to shorten when they are).
-pub(crate) const NOT_YET: &[NotYet] = &[NotYet {
-    section: "limits",
-    key: "rrl",
-    needs: "response rate limiting (RRL)",
-    meanwhile: "until then answers are not rate limited",
-}];
+pub(crate) const NOT_YET: &[NotYet] = &[];
+
+/// Reads `limits.rrl` into `rrl` (keys left out keep their defaults).
+fn read_rrl(cx: &mut Ctx<'_>, n: &Node, rrl: &mut crate::rrl::Settings) {
+    let m = cx.map(
+        n,
+        "limits.rrl",
+        &["rate", "slip", "ipv4_prefix", "ipv6_prefix", "table_size"],
+    );
+    if let Some(v) = m
+        .get("rate")
+        .and_then(|n| cx.number(n, "rrl rate", 0, 1_000_000))
+    {
+        rrl.rate = v as u32;
+    }
+    if let Some(v) = m.get("slip").and_then(|n| cx.number(n, "rrl slip", 0, 10)) {
+        rrl.slip = v as u32;
+    }
+    if let Some(v) = m
+        .get("ipv4_prefix")
+        .and_then(|n| cx.number(n, "rrl ipv4_prefix", 8, 32))
+    {
+        rrl.ipv4_prefix = v as u8;
+    }
+    if let Some(v) = m
+        .get("ipv6_prefix")
+        .and_then(|n| cx.number(n, "rrl ipv6_prefix", 16, 128))
+    {
+        rrl.ipv6_prefix = v as u8;
+    }
+    if let Some(v) = m
+        .get("table_size")
+        .and_then(|n| cx.number(n, "rrl table_size", 1024, 16_777_216))
+    {
+        rrl.table_size = v as usize;
+    }
+}
 
 /// The candidate closest in spelling to `word` (a swap, a typo, a missing letter), for
 /// "did you mean ...?" hints; `None` when nothing is close or `word` is itself a candidate.
@@ -403,6 +447,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
 
     let mut listen_dns = Vec::new();
     let mut listen_admin = None;
+    let mut listen_admin_node = None;
     if let Some(l) = top.get("listen") {
         let lm = cx.map(l, "listen", &["dns", "admin"]);
         if let Some(d) = lm.get("dns") {
@@ -414,6 +459,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         }
         if let Some(a) = lm.get("admin") {
             listen_admin = cx.addr(a, "admin address");
+            listen_admin_node = Some(*a);
         }
     }
     if listen_dns.is_empty() && !top.contains_key("listen") {
@@ -436,6 +482,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
                 "tcp_max_connections",
                 "tcp_idle_timeout",
                 "rrl",
+                "cookies",
             ],
         );
         cx.not_yet(l, "limits");
@@ -462,6 +509,26 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
             .and_then(|n| cx.duration(n, "tcp_idle_timeout"))
         {
             limits.tcp_idle_timeout = v;
+        }
+        if let Some(r) = lm.get("rrl") {
+            read_rrl(&mut cx, r, &mut limits.rrl);
+        }
+        if let Some(c) = lm.get("cookies") {
+            let cm = cx.map(c, "limits.cookies", &["secret"]);
+            if let Some(s) = cm.get("secret")
+                && let Some(text) = cx.text(s, "cookie secret")
+            {
+                match crate::cookie::Secret::from_hex(text) {
+                    Some(k) => limits.cookie_secret = Some(k),
+                    None => {
+                        cx.err(s, "cookie secret must be 32 hexadecimal digits (128 bits)")
+                            .hint = Some(
+                            "generate one with: openssl rand -hex 16 (the same for every server of the NS set)"
+                                .into(),
+                        );
+                    }
+                }
+            }
         }
     }
 
@@ -555,8 +622,43 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         }
     }
     let mut admin_token = None;
+    let mut admin_insecure = false;
+    let mut admin_hosts = Vec::new();
+    let mut admin_max_connections = DEFAULT_ADMIN_MAX_CONNECTIONS;
     if let Some(a) = top.get("admin") {
-        let am = cx.map(a, "admin", &["token"]);
+        let am = cx.map(
+            a,
+            "admin",
+            &["token", "insecure", "hosts", "max_connections"],
+        );
+        if let Some(v) = am
+            .get("insecure")
+            .and_then(|n| cx.flag(n, "admin.insecure"))
+        {
+            admin_insecure = v;
+        }
+        if let Some(h) = am.get("hosts") {
+            for item in h.one_or_many() {
+                match item.as_str() {
+                    Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic()) => {
+                        admin_hosts.push(v.to_ascii_lowercase());
+                    }
+                    _ => {
+                        cx.err(item, "admin.hosts entries must be host names (or name:port)")
+                            .hint = Some(
+                            "write the names a reverse proxy sends in Host, e.g. hosts: [dns-admin.example.net]"
+                                .into(),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(v) = am
+            .get("max_connections")
+            .and_then(|n| cx.number(n, "admin.max_connections", 1, 100_000))
+        {
+            admin_max_connections = v as usize;
+        }
         if let Some(t) = am.get("token") {
             match t.as_str() {
                 Some(v) if v.len() >= 16 => admin_token = Some(v.to_string()),
@@ -566,6 +668,11 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
                 }
             }
         }
+    }
+    if let (Some(addr), Some(node)) = (listen_admin, listen_admin_node)
+        && let Err(msg) = admin_exposure(addr, admin_token.is_some(), admin_insecure)
+    {
+        cx.err(node, msg).hint = Some(ADMIN_EXPOSURE_HINT.into());
     }
     let mut resources = KnownResources::default();
     for (i, r) in gslb.resources.iter().enumerate() {
@@ -586,6 +693,9 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         gslb,
         health,
         admin_token,
+        admin_insecure,
+        admin_hosts,
+        admin_max_connections,
         sources: std::mem::take(&mut cx.sources),
         source_stamps: std::mem::take(&mut cx.source_stamps),
     };
@@ -599,6 +709,27 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
         Err(cx.diags)
     } else {
         Ok((Loaded { config, zones }, cx.diags))
+    }
+}
+
+/// Default of `admin.max_connections`: plenty for operators and a scraper, small enough that a
+/// flood of half-open requests cannot take many descriptors.
+pub const DEFAULT_ADMIN_MAX_CONNECTIONS: usize = 64;
+
+/// What to do about an exposed admin API (config error and `serve --admin`).
+pub const ADMIN_EXPOSURE_HINT: &str = "listen on 127.0.0.1 or [::1] (and reach it through SSH or a \
+     reverse proxy), or set admin.token, or accept the risk with admin.insecure: true";
+
+/// Refuses an admin API that anyone on the network could use to force states: a non-loopback
+/// address needs `admin.token` or an explicit `admin.insecure: true`.
+pub fn admin_exposure(addr: SocketAddr, has_token: bool, insecure: bool) -> Result<(), String> {
+    if addr.ip().is_loopback() || has_token || insecure {
+        Ok(())
+    } else {
+        Err(format!(
+            "admin API on {addr} is reachable from other hosts and admin.token is not set: \
+             anyone who reaches it could force members down"
+        ))
     }
 }
 

@@ -19,16 +19,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::checks::{self, CheckChange};
 use super::persist::Writer;
-use super::probe::ProbeResult;
+use super::probe::{LocalFault, ProbeOutcome, ProbeResult};
 use super::schedule::{self, FirstProbe, Limiter, Task};
 use super::stats::TargetStats;
 use super::window::{Transition, Window, WindowState};
 use super::{HealthStates, read_state_file};
 use crate::gslb::{Answers, Check, Gslb, Overrides};
+use crate::server::fdlimit::RateLimited;
+
+/// At most one log line per this period about probes that could not run.
+const NOT_RUN_LOG_EVERY: Duration = Duration::from_secs(10);
 
 pub use super::persist::SavedStates;
 pub use super::status::{LatencySummary, TargetStatus};
@@ -78,6 +82,10 @@ pub(super) struct Entry {
     pub(super) last_change: Option<(SystemTime, String)>,
     /// The last probe result, described.
     pub(super) last_result: Option<String>,
+    /// When a probe last succeeded.
+    pub(super) last_ok: Option<SystemTime>,
+    /// When a probe last could not run here, and why (EMFILE...).
+    pub(super) last_not_run: Option<(SystemTime, String)>,
     /// The members that use this target, for logs and `/status`.
     pub(super) members: Vec<String>,
     /// The target's probe task, if it is probed over the network.
@@ -129,6 +137,8 @@ struct State {
     watchers: HashMap<PathBuf, tokio::task::AbortHandle>,
     dirty: bool,
     results_since_save: u64,
+    /// Probes that could not run, indexed like [`LocalFault::REASONS`].
+    not_run: [u64; LocalFault::REASONS.len()],
 }
 
 struct Inner {
@@ -139,6 +149,7 @@ struct Inner {
     /// The running `health:` settings (a reload may change them).
     settings: Mutex<HealthSettings>,
     writer: Writer,
+    not_run_log: RateLimited,
 }
 
 /// The running prober. Cheap to clone (shared).
@@ -158,6 +169,7 @@ impl Monitor {
                 limiter: Limiter::new(settings.max_in_flight),
                 settings: Mutex::new(settings),
                 writer: Writer::default(),
+                not_run_log: RateLimited::new(NOT_RUN_LOG_EVERY),
             }),
         };
         m.restore();
@@ -287,6 +299,8 @@ impl Monitor {
                     probed,
                     last_change: None,
                     last_result: None,
+                    last_ok: None,
+                    last_not_run: None,
                     members,
                     task,
                 },
@@ -381,9 +395,31 @@ impl Monitor {
         if e.task.as_ref().map(|t| t.id) != Some(task) {
             return;
         }
+        if let ProbeOutcome::NotRun(fault) = &result.outcome {
+            // Says nothing about the target: the window, the state and the statistics stay.
+            let desc = result.outcome.describe();
+            e.last_not_run = Some((SystemTime::now(), desc.clone()));
+            e.last_result = Some(desc.clone());
+            if let Some(i) = LocalFault::REASONS.iter().position(|r| *r == fault.reason) {
+                st.not_run[i] += 1;
+            }
+            if let Some(n) = self.inner.not_run_log.hit() {
+                warn!(
+                    "{n} probe(s) could not run here in the last {}s, states kept (last: {} check {}: {desc}); \
+                     see the descriptor budget in /status limits",
+                    NOT_RUN_LOG_EVERY.as_secs(),
+                    key.address,
+                    key.check
+                );
+            }
+            return;
+        }
         st.results_since_save += 1;
         e.stats.record(&result);
         let ok = result.outcome.is_ok();
+        if ok {
+            e.last_ok = Some(SystemTime::now());
+        }
         let desc = result.outcome.describe();
         e.last_result = Some(format!("{} in {} ms", desc, result.latency.as_millis()));
         let first = !e.probed;
@@ -550,6 +586,16 @@ impl Monitor {
         self.save();
     }
 
+    /// Probes that could not run for a local reason, by reason (every reason, zeros included).
+    pub fn not_run_counts(&self) -> BTreeMap<&'static str, u64> {
+        let st = self.lock();
+        LocalFault::REASONS
+            .iter()
+            .copied()
+            .zip(st.not_run.iter().copied())
+            .collect()
+    }
+
     /// Every target's state, window and statistics, sorted by address and check.
     pub fn status(&self) -> Vec<TargetStatus> {
         let st = self.lock();
@@ -596,6 +642,21 @@ impl Monitor {
         for (_, h) in st.watchers.drain() {
             h.abort();
         }
+    }
+}
+
+/// Appends `dynadns_probes_not_run_total{reason}` (Prometheus text) from
+/// [`Monitor::not_run_counts`].
+pub fn render_not_run(o: &mut String, counts: &BTreeMap<&'static str, u64>) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        o,
+        "# HELP dynadns_probes_not_run_total Probes that could not run for a reason on this host \
+         (EMFILE...), by reason; they do not count for or against any target.\n\
+         # TYPE dynadns_probes_not_run_total counter"
+    );
+    for (reason, n) in counts {
+        let _ = writeln!(o, "dynadns_probes_not_run_total{{reason=\"{reason}\"}} {n}");
     }
 }
 
@@ -680,6 +741,86 @@ fn describe_target(key: &TargetKey, members: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::gslb::Force;
+    use crate::health::probe::ProbeOutcome;
+
+    /// A probe that could not run here (EMFILE) enters no window: with `down: 1/1` a single
+    /// failure takes the target down, but any number of not-run probes leave it up; they are
+    /// counted and shown.
+    #[tokio::test]
+    async fn a_probe_that_could_not_run_leaves_the_state_alone() {
+        let dir = std::env::temp_dir().join(format!("dynadns-notrun-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("zones")).unwrap();
+        let backend = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = backend.local_addr().unwrap().port();
+        std::fs::write(
+            dir.join("dynadns.yaml"),
+            format!(
+                "zones: zones/\nhealth: {{ state_file: \"\" }}\ndatacenters: {{ msk: {{}} }}\n\
+                 checks:\n  c: {{ type: tcp, port: {port}, interval: 1h, timeout: 1s, down: 1/1, up: 1/1 }}\n\
+                 resources:\n  www:\n    check: c\n    pools:\n      msk: [127.0.0.1]\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("zones/example.com.yaml"),
+            "zone: example.com\nsoa: { primary: ns1, contact: hostmaster, serial: 1 }\n\
+             records:\n  \"@\": { NS: ns1 }\n  ns1: { A: 192.0.2.53 }\n  www: { DYNA: www }\n",
+        )
+        .unwrap();
+        let loaded = crate::config::load(&dir.join("dynadns.yaml")).expect("valid config");
+        let gslb = &loaded.config.gslb;
+        let m = Monitor::new(loaded.config.health.clone());
+        m.configure(gslb);
+        m.wait_first_round(Duration::from_secs(5)).await;
+        assert!(
+            m.states_for(gslb).is_up(0),
+            "first probe of a listening port"
+        );
+        let key = key_of(gslb, 0);
+        let task = m.lock().targets[&key].task.as_ref().unwrap().id;
+        let not_run = || ProbeResult {
+            outcome: ProbeOutcome::NotRun(LocalFault {
+                reason: "emfile",
+                detail: "Too many open files (os error 24)".into(),
+            }),
+            latency: Duration::ZERO,
+        };
+        for _ in 0..5 {
+            m.record(&key, task, not_run());
+        }
+        assert!(
+            m.states_for(gslb).is_up(0),
+            "a local fault took the target down"
+        );
+        assert_eq!(m.not_run_counts()["emfile"], 5);
+        let st = &m.status()[0];
+        assert!(st.last_ok.is_some());
+        assert!(
+            st.last_not_run
+                .as_ref()
+                .unwrap()
+                .1
+                .contains("not probed (emfile)")
+        );
+        assert_eq!(
+            st.results.get("other"),
+            None,
+            "not-run probes are not in the statistics"
+        );
+        // A real failure still counts.
+        m.record(
+            &key,
+            task,
+            ProbeResult {
+                outcome: ProbeOutcome::Refused,
+                latency: Duration::ZERO,
+            },
+        );
+        assert!(!m.states_for(gslb).is_up(0));
+        m.shutdown();
+        drop(backend);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn only_a_real_change_of_forced_states_republishes() {

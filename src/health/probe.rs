@@ -58,6 +58,60 @@ pub enum ProbeOutcome {
     BodyTooSlow,
     /// Anything else, with the reason (`always_down`, an HTTP protocol error).
     Other(String),
+    /// The probe could not run for a reason on this host (no descriptor left, no buffer
+    /// memory, no local address or route): it says nothing about the target, so the monitor
+    /// keeps it out of the k-of-n window and the probe statistics and counts it apart.
+    NotRun(LocalFault),
+}
+
+/// Why a probe could not run here. A local fault must never look like a remote one: when the
+/// server runs out of descriptors, every member would otherwise go DOWN at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFault {
+    /// One of [`LocalFault::REASONS`], for the `reason` label of
+    /// `dynadns_probes_not_run_total`.
+    pub reason: &'static str,
+    /// The error as the system said it.
+    pub detail: String,
+}
+
+impl LocalFault {
+    /// Every reason label: `emfile` (the process's open-file limit), `enfile` (the system's),
+    /// `enobufs`, `enomem`, `eaddrnotavail` (no local address or port), `enetunreach` (no route
+    /// to the target's network), `client` (the HTTP client could not be built).
+    pub const REASONS: [&'static str; 7] = [
+        "emfile",
+        "enfile",
+        "enobufs",
+        "enomem",
+        "eaddrnotavail",
+        "enetunreach",
+        "client",
+    ];
+
+    /// The local fault behind an I/O error, if it is one (looking into wrapped errors).
+    pub fn of_io(e: &io::Error) -> Option<LocalFault> {
+        if let Some(inner) = e.get_ref()
+            && let Some(f) = inner
+                .downcast_ref::<io::Error>()
+                .and_then(LocalFault::of_io)
+        {
+            return Some(f);
+        }
+        let reason = match e.raw_os_error()? {
+            libc::EMFILE => "emfile",
+            libc::ENFILE => "enfile",
+            libc::ENOBUFS => "enobufs",
+            libc::ENOMEM => "enomem",
+            libc::EADDRNOTAVAIL => "eaddrnotavail",
+            libc::ENETUNREACH => "enetunreach",
+            _ => return None,
+        };
+        Some(LocalFault {
+            reason,
+            detail: e.to_string(),
+        })
+    }
 }
 
 impl ProbeOutcome {
@@ -107,7 +161,8 @@ impl ProbeOutcome {
             ProbeOutcome::TlsError(_) => 11,
             ProbeOutcome::BodyMismatch(_) => 12,
             ProbeOutcome::BodyTooSlow => 13,
-            ProbeOutcome::Other(_) => 14,
+            // Never counted in the statistics (see `NotRun`); "other" keeps the index total.
+            ProbeOutcome::Other(_) | ProbeOutcome::NotRun(_) => 14,
         }
     }
 
@@ -127,6 +182,7 @@ impl ProbeOutcome {
             ),
             ProbeOutcome::BodyTooSlow => "body not complete within the timeout".into(),
             ProbeOutcome::Other(e) => e.clone(),
+            ProbeOutcome::NotRun(f) => format!("not probed ({}): {}", f.reason, f.detail),
         }
     }
 }
@@ -325,7 +381,13 @@ impl HttpParts {
     async fn probe(&self, check: &HttpCheck, target: IpAddr, phase: &AtomicU8) -> ProbeOutcome {
         let client = match self.client(check, target) {
             Ok(c) => c,
-            Err(e) => return ProbeOutcome::Other(e),
+            // Nothing was sent: building a client fails only for reasons on this host.
+            Err(e) => {
+                return ProbeOutcome::NotRun(LocalFault {
+                    reason: "client",
+                    detail: e,
+                });
+            }
         };
         let url = match &self.name {
             Some(n) => format!("{}://{n}:{}{}", self.scheme, check.port, self.path),
@@ -389,6 +451,9 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// `Other(InvalidData(rustls::Error))`), and `io::Error::source` skips the wrapped error, so
 /// the wrapped ones are looked at first, innermost deciding.
 fn classify_io(e: &io::Error) -> Option<ProbeOutcome> {
+    if let Some(f) = LocalFault::of_io(e) {
+        return Some(ProbeOutcome::NotRun(f));
+    }
     if let Some(inner) = e.get_ref() {
         if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
             return Some(ProbeOutcome::TlsError(tls.to_string()));
@@ -568,6 +633,30 @@ mod tests {
                 .describe()
                 .starts_with("body does not contain \"OK\"")
         );
+    }
+
+    #[test]
+    fn local_faults_are_told_apart() {
+        let emfile = io::Error::from_raw_os_error(libc::EMFILE);
+        let o = classify_io(&emfile).unwrap();
+        assert!(
+            matches!(&o, ProbeOutcome::NotRun(f) if f.reason == "emfile"),
+            "{o:?}"
+        );
+        assert!(!o.is_ok());
+        // Wrapped as connectors do.
+        let wrapped = io::Error::other(io::Error::from_raw_os_error(libc::ENOBUFS));
+        assert!(
+            matches!(classify_io(&wrapped), Some(ProbeOutcome::NotRun(f)) if f.reason == "enobufs")
+        );
+        // A remote refusal stays remote.
+        let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(classify_io(&refused), Some(ProbeOutcome::Refused));
+        let host = io::Error::from_raw_os_error(libc::EHOSTUNREACH);
+        assert!(matches!(
+            classify_io(&host),
+            Some(ProbeOutcome::ConnectError(_))
+        ));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -45,8 +45,14 @@ pub struct TargetStatus {
     pub members: Vec<String>,
     /// When the state last changed (seconds since the epoch) and why.
     pub last_change: Option<(u64, String)>,
-    /// The last probe result, described.
+    /// The last probe result, described (a probe that could not run here says
+    /// "not probed (REASON): ...").
     pub last_result: Option<String>,
+    /// When a probe last succeeded (seconds since the epoch; null: never since start), so a
+    /// target that has not really been probed for long is visible.
+    pub last_ok: Option<u64>,
+    /// When a probe last could not run here (seconds since the epoch) and why.
+    pub last_not_run: Option<(u64, String)>,
     /// Probes by result label (only labels seen).
     pub results: BTreeMap<&'static str, u64>,
     /// Probe latency: count, average and cumulative histogram buckets.
@@ -111,16 +117,18 @@ impl TargetStatus {
                 0
             },
             members: e.members.clone(),
-            last_change: e.last_change.as_ref().map(|(t, r)| {
-                (
-                    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
-                    r.clone(),
-                )
-            }),
+            last_change: e.last_change.as_ref().map(|(t, r)| (secs(*t), r.clone())),
             last_result: e.last_result.clone(),
+            last_ok: e.last_ok.map(secs),
+            last_not_run: e.last_not_run.as_ref().map(|(t, r)| (secs(*t), r.clone())),
             results: e.stats.counts().filter(|(_, n)| *n > 0).collect(),
             latency: LatencySummary::of(&e.stats),
             stats: e.stats.clone(),
         }
     }
+}
+
+/// Seconds since the epoch.
+fn secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }

@@ -6,6 +6,7 @@
 //! (`reload`) builds a new one and swaps it in, keeping the old one if the new configuration
 //! is invalid, and says which settings only a restart can apply.
 
+pub mod fdlimit;
 mod reload;
 mod tcp;
 mod udp;
@@ -64,6 +65,17 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         );
     }
     let admin_addr = opts.admin.or(loaded.config.listen_admin);
+    if let Some(a) = opts.admin
+        && let Err(msg) = config::admin_exposure(
+            a,
+            loaded.config.admin_token.is_some(),
+            loaded.config.admin_insecure,
+        )
+    {
+        anyhow::bail!("--admin {a}: {msg}; {}", config::ADMIN_EXPOSURE_HINT);
+    }
+    // Before anything opens a descriptor in numbers.
+    let nofile = fdlimit::raise_nofile();
     let started = reload::Started {
         dns: opts.listen.is_empty().then(|| listen.clone()),
         admin: opts.admin.is_none().then_some(admin_addr),
@@ -73,6 +85,15 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
+    let budget_inputs = reload::BudgetInputs {
+        nofile,
+        listen: listen.len(),
+        udp_workers: workers,
+        admin: admin_addr.is_some(),
+    };
+    let (budget, warning) = budget_inputs.plan(&loaded.config);
+    fdlimit::log(&budget, warning.as_deref());
+    let conns = Arc::new(fdlimit::Connections::new(&budget));
     // With the stamps taken before each file was read: a change made since is noticed.
     let watch_list = WatchList::new(&loaded.config);
     let config = loaded.config;
@@ -151,8 +172,9 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION")
     );
 
-    let tcp_state = Arc::new(tcp::TcpState::new(&config.limits));
+    let tcp_state = Arc::new(tcp::TcpState::new(&config.limits, conns.clone()));
     let live = Arc::new(Live::new(config.admin_token.clone()));
+    live.set_hosts(config.admin_hosts.clone());
     live.set_watch(watch_list);
     let reloader = Arc::new(reload::Reloader {
         config_path: opts.config_path.clone(),
@@ -162,6 +184,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         tcp: tcp_state.clone(),
         monitor: monitor.clone(),
         live: live.clone(),
+        conns: conns.clone(),
+        budget: budget_inputs,
         busy: std::sync::Mutex::new(()),
     });
     runtime.block_on(async {
@@ -174,9 +198,11 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             ));
         }
         if let Some(l) = admin_listener {
+            let local = l.local_addr()?;
             let state =
-                crate::admin::AdminState::new(shared.clone(), monitor.clone(), live, queries);
-            tokio::spawn(crate::admin::serve(l, state));
+                crate::admin::AdminState::new(shared.clone(), monitor.clone(), live, queries)
+                    .with_listener(local, conns.clone());
+            tokio::spawn(crate::admin::serve(l, state, conns.clone()));
         }
         tokio::spawn(watch::run(reloader.clone()));
         tokio::spawn(publish_health(

@@ -18,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use tracing::{error, info, warn};
 
+use super::fdlimit::{self, Budget, Connections, Reserve};
 use super::tcp::TcpState;
 use crate::admin::Live;
 use crate::config::{self, ServerConfig};
@@ -145,6 +146,32 @@ fn opt_addr(a: Option<SocketAddr>) -> String {
     a.map_or_else(|| "none".to_string(), |a| a.to_string())
 }
 
+/// What the descriptor budget is computed from besides the configuration: fixed at start.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BudgetInputs {
+    /// The soft open-file limit after raising it.
+    pub(super) nofile: u64,
+    /// DNS listen addresses bound.
+    pub(super) listen: usize,
+    /// UDP threads per address.
+    pub(super) udp_workers: usize,
+    /// Whether the admin API listens.
+    pub(super) admin: bool,
+}
+
+impl BudgetInputs {
+    /// The caps for `config` and, when they had to be lowered, the warning.
+    pub(super) fn plan(&self, config: &ServerConfig) -> (Budget, Option<String>) {
+        let reserve = Reserve::of(config, self.listen, self.udp_workers, self.admin);
+        fdlimit::plan(
+            self.nofile,
+            &reserve,
+            config.limits.tcp_max_connections,
+            config.admin_max_connections,
+        )
+    }
+}
+
 /// Everything a reload touches.
 pub(super) struct Reloader {
     pub(super) config_path: PathBuf,
@@ -154,6 +181,9 @@ pub(super) struct Reloader {
     pub(super) tcp: Arc<TcpState>,
     pub(super) monitor: Monitor,
     pub(super) live: Arc<Live>,
+    /// The connection caps, recomputed for the new configuration.
+    pub(super) conns: Arc<Connections>,
+    pub(super) budget: BudgetInputs,
     /// Held for the whole reload: SIGHUP and the watcher never reload at the same time.
     pub(super) busy: Mutex<()>,
 }
@@ -196,7 +226,13 @@ impl Reloader {
                     );
                 }
                 self.tcp.update_limits(&loaded.config.limits);
+                let (budget, warning) = self.budget.plan(&loaded.config);
+                if budget != self.conns.budget() {
+                    fdlimit::log(&budget, warning.as_deref());
+                }
+                self.conns.apply(&budget);
                 self.live.set_token(loaded.config.admin_token.clone());
+                self.live.set_hosts(loaded.config.admin_hosts.clone());
                 self.monitor.update_settings(&loaded.config.health);
                 // Targets that still exist keep their state; removed ones stop being probed;
                 // changed checks apply their new settings.

@@ -14,9 +14,10 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::time::timeout;
 use tracing::{debug, warn};
+
+use super::fdlimit::{ACCEPT_BACKOFF, Connections, RateLimited};
 
 use crate::admin::QueryCounters;
 use crate::answer::{Client, Transport, respond};
@@ -24,32 +25,28 @@ use crate::config::Limits;
 use crate::snapshot::SharedSnapshot;
 use crate::wire::MAX_MESSAGE;
 
-/// Shared TCP limits, adjustable by reload.
+/// Shared TCP settings, adjustable by reload: the idle timeout here, the connection cap in
+/// [`Connections`] (fitted to the descriptor budget).
 pub struct TcpState {
-    slots: Arc<Semaphore>,
-    max: AtomicU64,
+    conns: Arc<Connections>,
     idle_ms: AtomicU64,
+    refused: RateLimited,
+    accept_errors: RateLimited,
 }
 
 impl TcpState {
-    /// Limits from the configuration.
-    pub fn new(limits: &Limits) -> Self {
+    /// Settings from the configuration; the cap lives in `conns`.
+    pub fn new(limits: &Limits, conns: Arc<Connections>) -> Self {
         TcpState {
-            slots: Arc::new(Semaphore::new(limits.tcp_max_connections)),
-            max: AtomicU64::new(limits.tcp_max_connections as u64),
+            conns,
             idle_ms: AtomicU64::new(limits.tcp_idle_timeout.as_millis() as u64),
+            refused: RateLimited::new(LOG_EVERY),
+            accept_errors: RateLimited::new(LOG_EVERY),
         }
     }
 
-    /// Applies reloaded limits to new and existing connections.
+    /// Applies a reloaded idle timeout to new and existing connections.
     pub fn update_limits(&self, limits: &Limits) {
-        let new = limits.tcp_max_connections as u64;
-        let old = self.max.swap(new, Ordering::Relaxed);
-        if new > old {
-            self.slots.add_permits((new - old) as usize);
-        } else if old > new {
-            self.slots.forget_permits((old - new) as usize);
-        }
         self.idle_ms.store(
             limits.tcp_idle_timeout.as_millis() as u64,
             Ordering::Relaxed,
@@ -60,6 +57,9 @@ impl TcpState {
         Duration::from_millis(self.idle_ms.load(Ordering::Relaxed))
     }
 }
+
+/// At most one log line per this period for refused connections and accept errors.
+const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// Opens a listening TCP socket.
 pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
@@ -91,13 +91,23 @@ pub async fn accept_loop(
             Ok(x) => x,
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
-                warn!("tcp accept error: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                if let Some(n) = state.accept_errors.hit() {
+                    warn!(
+                        "tcp accept error: {e} ({n} in the last {LOG_EVERY:?}); retrying in {ACCEPT_BACKOFF:?}"
+                    );
+                }
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
-        let Ok(permit) = state.slots.clone().try_acquire_owned() else {
-            debug!("tcp connection from {peer} refused: connection limit reached");
+        let Some(permit) = state.conns.tcp.try_take() else {
+            if let Some(n) = state.refused.hit() {
+                warn!(
+                    "dns tcp connection cap reached ({} open): closing new connections at once \
+                     ({n} closed, last from {peer}); see limits.tcp_max_connections",
+                    state.conns.tcp.max()
+                );
+            }
             drop(stream);
             continue;
         };

@@ -3,6 +3,10 @@
 //! SO_REUSEPORT lets the kernel spread datagrams over the workers' sockets, so workers share
 //! nothing but the snapshot pointer. Each worker owns its receive and send buffers for its
 //! whole life; answering a packet allocates nothing.
+//!
+//! After answering, the worker asks the snapshot's rate limiter (`limits.rrl`) about the
+//! response unless the query carried a valid server cookie, and sends it, drops it, or cuts
+//! it down in place to its truncated form.
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -13,8 +17,10 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 use tracing::warn;
 
-use crate::admin::Counter;
-use crate::answer::{Client, Transport, respond};
+use crate::admin::UdpCounters;
+use crate::answer::{Client, Meta, Transport, respond_meta, slip};
+use crate::cookie::Status as CookieStatus;
+use crate::rrl::Verdict;
 use crate::snapshot::SharedSnapshot;
 use crate::wire::MAX_MESSAGE;
 
@@ -50,7 +56,7 @@ pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<UdpSocket>> {
 }
 
 /// Answers datagrams until `stop` is set.
-pub fn worker(sock: UdpSocket, shared: SharedSnapshot, stop: Arc<AtomicBool>, count: &Counter) {
+pub fn worker(sock: UdpSocket, shared: SharedSnapshot, stop: Arc<AtomicBool>, count: &UdpCounters) {
     let mut inbuf = vec![0u8; MAX_MESSAGE];
     let mut outbuf = vec![0u8; MAX_MESSAGE];
     while !stop.load(Ordering::Relaxed) {
@@ -71,15 +77,37 @@ pub fn worker(sock: UdpSocket, shared: SharedSnapshot, stop: Arc<AtomicBool>, co
                 continue;
             }
         };
-        count.inc();
+        count.queries.inc();
         let snap = shared.load();
         let client = Client {
             addr: peer.ip(),
             transport: Transport::Udp,
         };
-        if let Some(len) = respond(&snap, &inbuf[..n], client, &mut outbuf) {
-            // A failed send (e.g. unreachable peer) only concerns that one client.
-            let _ = sock.send_to(&outbuf[..len], peer);
+        let mut meta = Meta::default();
+        let Some(mut len) = respond_meta(&snap, &inbuf[..n], client, &mut outbuf, &mut meta) else {
+            continue;
+        };
+        match meta.cookie {
+            CookieStatus::None => {}
+            CookieStatus::ClientOnly => count.cookie_client_only.inc(),
+            CookieStatus::Invalid => count.cookie_invalid.inc(),
+            CookieStatus::Valid => count.cookie_valid.inc(),
         }
+        // A valid server cookie proves the source address is real: no reflection possible.
+        if meta.cookie != CookieStatus::Valid && snap.rrl.enabled() {
+            match snap.rrl.check(peer.ip(), meta.class, snap.rrl.now()) {
+                Verdict::Send => {}
+                Verdict::Drop => {
+                    count.rrl_dropped.inc();
+                    continue;
+                }
+                Verdict::Slip => {
+                    count.rrl_slipped.inc();
+                    len = slip(&mut outbuf, len, &meta);
+                }
+            }
+        }
+        // A failed send (e.g. unreachable peer) only concerns that one client.
+        let _ = sock.send_to(&outbuf[..len], peer);
     }
 }

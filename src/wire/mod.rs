@@ -66,6 +66,8 @@ pub mod rcode {
 /// EDNS option codes we understand.
 pub mod opt {
     pub const CLIENT_SUBNET: u16 = 8;
+    /// DNS cookie (RFC 7873).
+    pub const COOKIE: u16 = 10;
 }
 
 /// Header flag bits (in the 16-bit flags word).

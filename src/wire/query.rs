@@ -6,6 +6,8 @@
 
 use std::net::IpAddr;
 
+use crate::cookie::Cookie;
+
 use super::name::{MAX_NAME_LEN, read_name_lower, skip_name};
 use super::{HEADER_LEN, flag, opt, rtype};
 
@@ -59,6 +61,8 @@ pub struct Edns {
     pub dnssec_ok: bool,
     /// Client subnet, when the query carried a valid one.
     pub client_subnet: Option<ClientSubnet>,
+    /// DNS cookie (RFC 7873), when the query carried a well-formed one.
+    pub cookie: Option<Cookie>,
 }
 
 /// A parsed query that deserves an answer of some kind.
@@ -186,12 +190,16 @@ pub fn parse(msg: &[u8]) -> Parsed<'_> {
                 version,
                 dnssec_ok,
                 client_subnet: None,
+                cookie: None,
             };
             if version != 0 {
                 bad_version = true;
             } else {
                 match parse_options(&msg[rdata_start..rdata_end]) {
-                    Ok(ecs) => edns.client_subnet = ecs,
+                    Ok((ecs, cookie)) => {
+                        edns.client_subnet = ecs;
+                        edns.cookie = cookie;
+                    }
                     Err(()) => {
                         query.edns = Some(edns);
                         return Parsed::FormErr(query);
@@ -236,9 +244,14 @@ fn skip_rr(msg: &[u8], pos: usize) -> Option<usize> {
     (end <= msg.len()).then_some(end)
 }
 
-/// Walks EDNS options; returns the client subnet if present. Malformed options are an error.
-fn parse_options(mut data: &[u8]) -> Result<Option<ClientSubnet>, ()> {
+/// Options of a query's OPT record that change the answer.
+type Options = (Option<ClientSubnet>, Option<Cookie>);
+
+/// Walks EDNS options; returns the client subnet and cookie if present. Malformed options are
+/// an error, and so is a second ECS or COOKIE option (RFC 7873 §5.2.2: FORMERR).
+fn parse_options(mut data: &[u8]) -> Result<Options, ()> {
     let mut ecs = None;
+    let mut cookie = None;
     while !data.is_empty() {
         if data.len() < 4 {
             return Err(());
@@ -251,10 +264,15 @@ fn parse_options(mut data: &[u8]) -> Result<Option<ClientSubnet>, ()> {
                 return Err(());
             }
             ecs = Some(parse_client_subnet(body)?);
+        } else if code == opt::COOKIE {
+            if cookie.is_some() {
+                return Err(());
+            }
+            cookie = Some(Cookie::parse(body).ok_or(())?);
         }
         data = &data[4 + len..];
     }
-    Ok(ecs)
+    Ok((ecs, cookie))
 }
 
 fn parse_client_subnet(body: &[u8]) -> Result<ClientSubnet, ()> {
@@ -375,6 +393,44 @@ mod tests {
             let formerr = matches!(parse(&m), Parsed::FormErr(_));
             assert_eq!(formerr, !ok, "{body:?}");
         }
+    }
+
+    /// RFC 7873 §5.2.2: a COOKIE option of 8 or 16..=40 bytes is parsed, any other length
+    /// from 0 to 41 and a second COOKIE option make the query FORMERR (its OPT still seen).
+    #[test]
+    fn cookie_option_lengths_and_duplicates() {
+        for n in 0..=41usize {
+            let mut o = vec![0, 10, 0, n as u8];
+            o.extend((0..n).map(|i| i as u8));
+            let m = query(b"\x00", 1, &opt_rr(1232, 0, &o), 1);
+            let ok = n == 8 || (16..=40).contains(&n);
+            match parse(&m) {
+                Parsed::Query(q) => {
+                    assert!(ok, "{n}");
+                    let c = q.edns.unwrap().cookie.unwrap();
+                    assert_eq!(c.client, [0, 1, 2, 3, 4, 5, 6, 7]);
+                    assert_eq!(c.server_cookie().len(), n - 8);
+                }
+                Parsed::FormErr(q) => {
+                    assert!(!ok, "{n}");
+                    assert!(q.edns.is_some_and(|e| e.cookie.is_none()), "{n}");
+                }
+                _ => panic!("{n}"),
+            }
+        }
+        let mut two = vec![0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8];
+        two.extend_from_slice(&two.clone());
+        let m = query(b"\x00", 1, &opt_rr(1232, 0, &two), 1);
+        assert!(matches!(parse(&m), Parsed::FormErr(_)));
+        // With ECS beside it, both are kept.
+        let mut both = vec![0, 8, 0, 4, 0, 1, 0, 0];
+        both.extend_from_slice(&[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
+        let m = query(b"\x00", 1, &opt_rr(1232, 0, &both), 1);
+        let Parsed::Query(q) = parse(&m) else {
+            panic!()
+        };
+        let e = q.edns.unwrap();
+        assert!(e.client_subnet.is_some() && e.cookie.is_some());
     }
 
     #[test]

@@ -55,7 +55,8 @@ const START_ATTEMPTS: usize = 3;
 /// Name of the environment variable that points the harness at an external server.
 pub const EXTERNAL_SERVER_ENV: &str = "DYNADNS_TEST_SERVER";
 
-/// A server configuration with all zones in `zones/` and the default UDP payload limit.
+/// A server configuration with all zones in `zones/` and the default UDP payload limit;
+/// response rate limiting off (the tests send many queries from one address).
 /// The `listen` entry is overridden by the `--listen` argument the harness passes.
 pub const DEFAULT_CONFIG: &str = "\
 listen:
@@ -63,6 +64,7 @@ listen:
 zones: zones/
 limits:
   edns_udp_payload: 1232
+  rrl: { rate: 0 }
 ";
 
 /// Whether the shared conformance data is there. Without it (a lone clone of the repository)
