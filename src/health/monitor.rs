@@ -323,20 +323,22 @@ impl Monitor {
                 h.abort();
             }
         }
-        let mut reapply = Vec::new();
+        let mut apply_now = Vec::new();
         for p in files {
             if let std::collections::hash_map::Entry::Vacant(slot) = st.watchers.entry(p.clone()) {
                 let me = self.clone();
-                let h = tokio::spawn(async move { me.watch_file(p).await }).abort_handle();
+                let watched = p.clone();
+                let h = tokio::spawn(async move { me.watch_file(watched).await }).abort_handle();
                 slot.insert(h);
-            } else {
-                reapply.push(p);
             }
+            apply_now.push(p);
         }
         st.dirty = true;
         drop(st);
-        // Watched files may now cover new targets: apply them at once.
-        for p in reapply {
+        // Apply every file now, not only when its watcher first runs: the first snapshot is
+        // built right after this returns (and file targets count as probed for the first
+        // round only once applied), and watched files may now cover new targets.
+        for p in apply_now {
             self.apply_file(&p);
         }
         self.inner.changed.notify_one();
