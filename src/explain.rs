@@ -56,11 +56,9 @@ fn offline_health(config: &ServerConfig) -> (HealthStates, HashMap<u32, String>)
     let gslb = &config.gslb;
     let mut health = initial_states(gslb);
     let mut notes = HashMap::new();
-    let saved = config
-        .health
-        .state_file
-        .as_ref()
-        .and_then(|p| SavedStates::read(p, config.health.state_max_age));
+    let saved = config.health.state_file.as_ref().and_then(|p| {
+        SavedStates::read(p, config.health.state_max_age, config.health.max_file_size)
+    });
     if let Some(saved) = saved {
         health.overrides = saved.overrides;
         for t in 0..gslb.targets.len() as u32 {

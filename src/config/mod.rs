@@ -594,6 +594,7 @@ pub fn load_with_warnings(path: &Path) -> Result<(Loaded, Diagnostics), Diagnost
     gslb.bgp_dumps = bgp_dumps;
     let mut health = crate::health::monitor::HealthSettings {
         state_file: Some(base.join("dynadns.state.json")),
+        max_file_size: server.max_file_size,
         ..Default::default()
     };
     if let Some(h) = top.get("health") {

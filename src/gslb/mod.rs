@@ -211,6 +211,8 @@ pub enum CheckKind {
     File {
         /// The states file (relative paths are relative to the server file's directory).
         path: std::path::PathBuf,
+        /// `server.max_file_size` when the check was read: a larger file is refused.
+        max_size: u64,
     },
 }
 

@@ -30,8 +30,17 @@ pub fn fixed_state(check: &Check) -> Option<bool> {
 /// The `ADDRESS up|down` file of a `file` check.
 pub fn state_file(check: &Check) -> Option<&Path> {
     match &check.kind {
-        CheckKind::File { path } => Some(path.as_path()),
+        CheckKind::File { path, .. } => Some(path.as_path()),
         _ => None,
+    }
+}
+
+/// The largest `file` check file that is read (`server.max_file_size`); the default for other
+/// kinds.
+pub fn state_file_limit(check: &Check) -> u64 {
+    match &check.kind {
+        CheckKind::File { max_size, .. } => *max_size,
+        _ => crate::fsread::DEFAULT_MAX_FILE_SIZE,
     }
 }
 

@@ -59,7 +59,9 @@ pub fn initial_states(gslb: &Gslb) -> HealthStates {
             if let Some(fixed) = checks::fixed_state(check) {
                 fixed
             } else if let Some(path) = checks::state_file(check) {
-                let states = files.entry(path).or_insert_with(|| read_state_file(path));
+                let states = files
+                    .entry(path)
+                    .or_insert_with(|| read_state_file(path, checks::state_file_limit(check)));
                 states.get(&t.address).copied().unwrap_or(true)
             } else {
                 true
@@ -74,21 +76,20 @@ pub fn initial_states(gslb: &Gslb) -> HealthStates {
 
 /// Reads `ADDRESS up|down` lines; unreadable files and bad lines are logged and skipped, so a
 /// broken file never takes members down by itself.
-pub fn read_state_file(path: &Path) -> HashMap<IpAddr, bool> {
+pub fn read_state_file(path: &Path, max_size: u64) -> HashMap<IpAddr, bool> {
     let mut out = HashMap::new();
     // Read like every data file (see crate::fsread): a FIFO or a device here is an error that
     // is logged, never a blocked probe thread.
-    let text =
-        match crate::fsread::read_bounded_to_string(path, crate::fsread::DEFAULT_MAX_FILE_SIZE) {
-            Ok(t) => t,
-            Err(e) => {
-                warn!(
-                    "health file {}: {e}; its targets count as up",
-                    path.display()
-                );
-                return out;
-            }
-        };
+    let text = match crate::fsread::read_bounded_to_string(path, max_size) {
+        Ok(t) => t,
+        Err(e) => {
+            warn!(
+                "health file {}: {e}; its targets count as up",
+                path.display()
+            );
+            return out;
+        }
+    };
     for (i, line) in text.lines().enumerate() {
         let content = line.split('#').next().unwrap_or("").trim();
         if content.is_empty() {
@@ -131,15 +132,18 @@ mod tests {
             "# comment\n192.0.2.1 down\n192.0.2.2 UP # trailing\nnot-an-address down\n192.0.2.3 sideways\n\n2001:db8::1 down\n",
         )
         .unwrap();
-        let s = read_state_file(&f);
+        let s = read_state_file(&f, crate::fsread::DEFAULT_MAX_FILE_SIZE);
         assert_eq!(s.get(&"192.0.2.1".parse().unwrap()), Some(&false));
         assert_eq!(s.get(&"192.0.2.2".parse().unwrap()), Some(&true));
         assert_eq!(s.get(&"2001:db8::1".parse().unwrap()), Some(&false));
         // Bad lines are skipped, not guessed.
         assert_eq!(s.len(), 3);
         // A missing or unreadable file gives no states (targets stay up), never a panic.
-        assert!(read_state_file(&dir.join("missing.txt")).is_empty());
-        assert!(read_state_file(&dir).is_empty());
+        let limit = crate::fsread::DEFAULT_MAX_FILE_SIZE;
+        assert!(read_state_file(&dir.join("missing.txt"), limit).is_empty());
+        assert!(read_state_file(&dir, limit).is_empty());
+        // Over the configured limit: refused (logged), targets stay up.
+        assert!(read_state_file(&f, 4).is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

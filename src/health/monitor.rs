@@ -46,6 +46,8 @@ pub struct HealthSettings {
     pub state_max_age: Duration,
     /// Most probes in flight at once, over all targets.
     pub max_in_flight: usize,
+    /// `server.max_file_size`: a larger state file is not read.
+    pub max_file_size: u64,
 }
 
 impl Default for HealthSettings {
@@ -54,6 +56,7 @@ impl Default for HealthSettings {
             state_file: None,
             state_max_age: Duration::from_secs(600),
             max_in_flight: 1024,
+            max_file_size: crate::fsread::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -200,7 +203,8 @@ impl Monitor {
         let Some(path) = &settings.state_file else {
             return;
         };
-        let Some(saved) = SavedStates::read(path, settings.state_max_age) else {
+        let Some(saved) = SavedStates::read(path, settings.state_max_age, settings.max_file_size)
+        else {
             return;
         };
         let mut st = self.lock();
@@ -485,7 +489,15 @@ impl Monitor {
 
     /// Sets the targets of file checks on `path` from the file's current contents.
     fn apply_file(&self, path: &Path) {
-        let states = read_state_file(path);
+        let limit = self
+            .lock()
+            .targets
+            .values()
+            .find(|e| checks::state_file(&e.check) == Some(path))
+            .map_or(crate::fsread::DEFAULT_MAX_FILE_SIZE, |e| {
+                checks::state_file_limit(&e.check)
+            });
+        let states = read_state_file(path, limit);
         let mut st = self.lock();
         let mut changed = false;
         let mut became_ready = false;

@@ -54,20 +54,18 @@ pub struct SavedStates {
 
 impl SavedStates {
     /// Reads a state file; a missing file is `None` silently, a broken one with a warning.
-    pub fn read(path: &Path, max_age: Duration) -> Option<SavedStates> {
-        let text =
-            match crate::fsread::read_bounded_to_string(path, crate::fsread::DEFAULT_MAX_FILE_SIZE)
-            {
-                Ok(t) => t,
-                Err(e) if e.is_not_found() => return None,
-                Err(e) => {
-                    warn!(
-                        "state file {}: {e}; starting without saved states",
-                        path.display()
-                    );
-                    return None;
-                }
-            };
+    pub fn read(path: &Path, max_age: Duration, max_size: u64) -> Option<SavedStates> {
+        let text = match crate::fsread::read_bounded_to_string(path, max_size) {
+            Ok(t) => t,
+            Err(e) if e.is_not_found() => return None,
+            Err(e) => {
+                warn!(
+                    "state file {}: {e}; starting without saved states",
+                    path.display()
+                );
+                return None;
+            }
+        };
         let saved: SavedState = match serde_json::from_str(&text) {
             Ok(s) => s,
             Err(e) => {
@@ -213,7 +211,11 @@ mod tests {
         let path =
             std::env::temp_dir().join(format!("dynadns-persist-{}-{name}", std::process::id()));
         std::fs::write(&path, text).unwrap();
-        let saved = SavedStates::read(&path, Duration::from_secs(3600));
+        let saved = SavedStates::read(
+            &path,
+            Duration::from_secs(3600),
+            crate::fsread::DEFAULT_MAX_FILE_SIZE,
+        );
         std::fs::remove_file(&path).unwrap();
         saved
     }

@@ -171,7 +171,10 @@ pub(super) fn check(cx: &mut Ctx<'_>, name: &str, key: &Node, def: &Node, base: 
         }
         Some("always_down") => CheckKind::AlwaysDown,
         Some("file") => match m.get("file").map(|f| cx.text(f, "file")) {
-            Some(Some(f)) => CheckKind::File { path: base.join(f) },
+            Some(Some(f)) => CheckKind::File {
+                path: base.join(f),
+                max_size: cx.max_file_size,
+            },
             // A value that is not a path was reported by `cx.text`.
             Some(None) => CheckKind::AlwaysUp,
             None => {
