@@ -79,6 +79,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let started = reload::Started {
         dns: opts.listen.is_empty().then(|| listen.clone()),
         admin: opts.admin.is_none().then_some(admin_addr),
+        admin_flag: opts.admin,
         udp_workers: loaded.config.server.udp_workers,
     };
     let workers = match loaded.config.server.udp_workers {

@@ -22,6 +22,7 @@ use super::fdlimit::{self, Budget, Connections, Reserve};
 use super::tcp::TcpState;
 use crate::admin::Live;
 use crate::config::{self, ServerConfig};
+use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::health::monitor::Monitor;
 use crate::snapshot::{SharedSnapshot, Snapshot};
 
@@ -86,6 +87,8 @@ pub(super) struct Started {
     pub(super) dns: Option<Vec<SocketAddr>>,
     /// Admin address in use; `None` when `--admin` chose it.
     pub(super) admin: Option<Option<SocketAddr>>,
+    /// The `--admin` address, whose exposure each reloaded token setting must still cover.
+    pub(super) admin_flag: Option<SocketAddr>,
     /// `server.udp_workers` as configured (0 = one per CPU).
     pub(super) udp_workers: usize,
 }
@@ -189,6 +192,33 @@ pub(super) struct Reloader {
 }
 
 impl Reloader {
+    /// With `--admin` on a non-loopback address, a reloaded file must keep a token (or
+    /// `admin.insecure`): the file's own `listen.admin` check does not see that address.
+    fn admin_flag_ok(&self, loaded: config::Loaded) -> Result<config::Loaded, Diagnostics> {
+        let Some(addr) = self.started.admin_flag else {
+            return Ok(loaded);
+        };
+        match config::admin_exposure(
+            addr,
+            loaded.config.admin_token.is_some(),
+            loaded.config.admin_insecure,
+        ) {
+            Ok(()) => Ok(loaded),
+            Err(msg) => {
+                let mut diags = Diagnostics::default();
+                diags.push(
+                    Diagnostic::new(
+                        &self.config_path,
+                        Pos { line: 1, col: 1 },
+                        format!("--admin {addr}: {msg}"),
+                    )
+                    .hint(config::ADMIN_EXPOSURE_HINT),
+                );
+                Err(diags)
+            }
+        }
+    }
+
     /// Re-reads the configuration and publishes it; on any error the running snapshot stays.
     /// The outcome is logged and kept for `/status`.
     pub(super) fn reload(&self, trigger: &Trigger) {
@@ -202,7 +232,7 @@ impl Reloader {
                 shown_paths(paths, base)
             ),
         }
-        let report = match config::load(&self.config_path) {
+        let report = match config::load(&self.config_path).and_then(|l| self.admin_flag_ok(l)) {
             Ok(loaded) => {
                 // With the stamps taken before each file was read: a change made since is
                 // noticed.
