@@ -60,6 +60,16 @@ impl Diagnostic {
         }
     }
 
+    /// The diagnostic on one line, its hint in parentheses: for logs, where a continuation
+    /// line would read as a separate event.
+    pub fn one_line(&self) -> String {
+        let text = self.to_string();
+        match text.split_once("\n  hint: ") {
+            Some((head, hint)) => format!("{head} (hint: {hint})"),
+            None => text,
+        }
+    }
+
     /// Whether this diagnostic refuses the configuration.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use dynadns::server::{ServeOptions, serve};
 
@@ -12,8 +12,20 @@ use dynadns::server::{ServeOptions, serve};
 #[derive(Parser)]
 #[command(name = "dynadns", version, about)]
 struct Cli {
+    /// Log lines as plain text (colour only on a terminal) or one JSON object per line.
+    #[arg(long, value_enum, global = true, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How `serve` writes its log to stderr.
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// One line per event; ANSI colour only when stderr is a terminal.
+    Text,
+    /// One JSON object per line (journald, Loki, Elasticsearch), never coloured.
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -63,11 +75,31 @@ enum Command {
     },
 }
 
-fn init_logging() {
-    tracing_subscriber::fmt()
+/// Logs go to stderr (journald and containers collect it there). `RUST_LOG` filters them
+/// (`warn`, `dynadns=debug`, ...; default `info`); colour codes are written only to a terminal,
+/// never into files or the journal.
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+            eprintln!("dynadns: RUST_LOG '{spec}' is not a valid filter ({e}); logging at info");
+            EnvFilter::new("info")
+        }),
+        _ => EnvFilter::new("info"),
+    };
+    let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .init();
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
 }
 
 fn main() -> ExitCode {
@@ -78,7 +110,7 @@ fn main() -> ExitCode {
             listen,
             admin,
         } => {
-            init_logging();
+            init_logging(cli.log_format);
             match serve(ServeOptions {
                 config_path: config,
                 listen,

@@ -411,3 +411,95 @@ fn import_zone_reports_errors_with_position() {
         "{stderr}"
     );
 }
+
+/// Runs `serve` on a small zone with `args` and `RUST_LOG=rust_log` (stderr to a file, as under
+/// systemd or a container), waits until it answers over UDP, stops it with SIGTERM, and returns
+/// its log.
+fn serve_log(args: &[&str], rust_log: Option<&str>) -> String {
+    let addr = common::free_loopback_port();
+    let dir = TempDir::with(&[
+        (
+            "dynadns.yaml",
+            &format!(
+                "listen: {{ dns: [\"{addr}\"] }}\nzones: zones/\nhealth: {{ state_file: \"\" }}\n"
+            ),
+        ),
+        (
+            "zones/example.com.yaml",
+            "zone: example.com\nsoa: { primary: ns1, contact: hostmaster, serial: 1 }\n\
+             records:\n  \"@\": { NS: ns1 }\n  ns1: { A: 192.0.2.53 }\n",
+        ),
+    ]);
+    let log = dir.join("stderr.log");
+    let mut cmd = dynadns();
+    cmd.args(args)
+        .args(["serve", "-c"])
+        .arg(dir.join("dynadns.yaml"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    match rust_log {
+        Some(v) => cmd.env("RUST_LOG", v),
+        None => cmd.env_remove("RUST_LOG"),
+    };
+    let mut child = cmd.spawn().expect("start dynadns serve");
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let query = QueryBuilder::new("example.com.", RecordType::SOA).build();
+    let bytes = query.to_vec().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut buf = [0u8; 512];
+    loop {
+        assert!(Instant::now() < deadline, "no answer from {addr}");
+        socket.send_to(&bytes, addr).unwrap();
+        if socket.recv_from(&mut buf).is_ok() {
+            break;
+        }
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "serve stops cleanly on SIGTERM"
+    );
+    std::fs::read_to_string(&log).unwrap()
+}
+
+/// Logs written to a file carry no colour codes, one event per line; `RUST_LOG` filters them.
+#[test]
+fn serve_logs_plain_text_without_colour_and_honours_rust_log() {
+    let log = serve_log(&[], None);
+    assert!(!log.contains('\u{1b}'), "ANSI escape in a log file:\n{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains(" INFO ") && l.contains("ready:")),
+        "{log}"
+    );
+    assert!(log.lines().any(|l| l.contains("stopped")), "{log}");
+
+    let quiet = serve_log(&[], Some("warn"));
+    assert!(
+        !quiet.contains("ready:"),
+        "RUST_LOG=warn still logged info lines:\n{quiet}"
+    );
+}
+
+/// `--log-format json`: every line is one JSON object with a level and a message.
+#[test]
+fn serve_logs_json_lines() {
+    let log = serve_log(&["--log-format", "json"], None);
+    let mut ready = false;
+    for line in log.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(v["level"].is_string(), "{line}");
+        let message = v["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message: {line}"));
+        ready |= message.starts_with("ready:");
+    }
+    assert!(ready, "no ready line:\n{log}");
+}

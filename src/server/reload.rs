@@ -296,9 +296,9 @@ impl Reloader {
             Err(diags) => {
                 for d in &diags.0 {
                     if d.is_error() {
-                        error!("{d}");
+                        error!("{}", d.one_line());
                     } else {
-                        warn!("{d}");
+                        warn!("{}", d.one_line());
                     }
                 }
                 error!(
